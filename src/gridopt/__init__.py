@@ -1,0 +1,24 @@
+"""gridopt: hourly least-cost, least-CO2 dispatch of power and gas systems as one sparse LP."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import CaseError, GridoptError, Problem, SolveError, UsageError
+from .network import Network, load_case, write_case
+
+__all__ = ["CaseError", "GridoptError", "Network", "Problem", "SolveError", "UsageError", "__version__",
+           "build_lp", "dispatch", "load_case", "write_case"]
+
+
+def __getattr__(name: str):  # lazy: importing gridopt stays cheap
+    if name == "build_lp":
+        from .formulation import build_lp
+        return build_lp
+    if name == "dispatch":
+        from .dispatch import dispatch
+        return dispatch
+    if name == "build_pyomo_model":
+        from .solvers.pyomo import build_pyomo_model
+        return build_pyomo_model
+    raise AttributeError(name)

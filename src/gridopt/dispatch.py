@@ -1,0 +1,145 @@
+"""`dispatch`: build the LP, solve it, and return results that check their own physics."""
+
+from __future__ import annotations
+
+import time
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .checks import check_tables
+from .errors import SolveError, UsageError
+from .formulation import build_lp
+from .formulation.context import Context
+from .lp import OBJ_SCALE
+from .network import Network
+from .results import Result, extract
+from .solvers.highs import Solution
+
+
+def dispatch(net: Network, start=None, hours: int | None = None, carbon_price: float | None = None,
+             carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
+             solver: str = "highs", kvl: str = "cycles", threads: int | None = 1, time_limit: float | None = None,
+             reserves: bool = True, gas: bool = True, hooks=(), highs_options: dict[str, Any] | None = None,
+             raise_on_failure: bool = True) -> Result:
+    """Dispatch `net` over `hours` snapshots from `start` at least cost plus priced CO2.
+
+    Parameters carry units: carbon_price in CNY/t, carbon_caps in t over the horizon per region
+    (or 'system'), intensity_caps in t/MWh, time_limit in seconds. `solver` is 'highs' (the sparse fast
+    path) or 'pyomo' (the twin model, solved by HiGHS through pyomo). `hooks` are callables given the
+    build context after every family is added, to add rows over named variable blocks.
+    Returns a `Result`; raises SolveError (status infeasible/unbounded/error) unless raise_on_failure=False.
+    """
+    if solver not in ("highs", "pyomo"):
+        raise UsageError(f"--solver must be 'highs' or 'pyomo', got {solver!r}")
+    opts = dict(start=start, hours=hours, carbon_price=carbon_price, carbon_caps=carbon_caps,
+                intensity_caps=intensity_caps, kvl=kvl, reserves=reserves, gas=gas, hooks=hooks)
+    t0 = time.perf_counter()
+    if solver == "pyomo":
+        from .solvers.pyomo import solve_pyomo
+        ctx, sol, build_s = solve_pyomo(net, threads=threads, time_limit=time_limit, **opts)
+    else:
+        ctx = build_lp(net, **opts)
+        _ = ctx.lp.matrix  # assembly belongs to the build
+        build_s = time.perf_counter() - t0
+        from .solvers.highs import solve
+        sol = solve(ctx.lp, threads=threads, time_limit=time_limit, **(highs_options or {}))
+    return finish(ctx, sol, build_s, solver, raise_on_failure)
+
+
+def finish(ctx: Context, sol: Solution, build_seconds: float, solver: str, raise_on_failure: bool = True) -> Result:
+    summary = base_summary(ctx, sol, build_seconds, solver)
+    if sol.status in ("optimal", "time_limit") and sol.x.size == ctx.lp.ncols:
+        t0 = time.perf_counter()
+        tables, parts = extract(ctx, sol)
+        checks = check_tables(tables)
+        summary.update(summarise(ctx, sol, tables, parts))
+        summary["extract_seconds"] = round(time.perf_counter() - t0, 4)
+        summary["checks"] = checks
+        return Result(summary=summary, tables=tables, checks=checks, context=ctx, solution=sol)
+    if raise_on_failure:
+        raise SolveError(f"{sol.status}: {sol.message}", status=sol.status)
+    return Result(summary=summary, context=ctx, solution=sol)
+
+
+def _version(pkg: str) -> str:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def base_summary(ctx: Context, sol: Solution, build_seconds: float, solver: str) -> dict[str, Any]:
+    o = ctx.options
+    size = ctx.lp.size_info()
+    return {
+        "case": ctx.net.name, "scenario": ctx.net.scenario, "start": o.start.isoformat(), "hours": o.hours,
+        "status": sol.status, "solver": solver, "gridopt_version": __version__,
+        "highspy_version": _version("highspy"), "input_hash": ctx.net.content_hash(),
+        "carbon_price_cny_per_t": o.carbon_price, "kvl": o.kvl,
+        "carbon_caps_t": o.carbon_caps, "carbon_intensity_caps_t_per_mwh": o.intensity_caps,
+        "build_seconds": round(build_seconds, 4), "pass_seconds": round(sol.pass_seconds, 4),
+        "solve_seconds": round(sol.solve_seconds, 4), **size, "iterations": sol.iterations,
+        "solver_message": sol.message,
+    }
+
+
+def summarise(ctx: Context, sol: Solution, t: dict[str, pd.DataFrame], parts: dict[str, Any]) -> dict[str, Any]:
+    w = pd.Series(ctx.weights, index=ctx.snapshots)
+    wt = lambda df, col: float((df[col] * df["hour"].map(w)).sum())  # noqa: E731 - weighted horizon sum
+    cost, pen = parts["cost"], parts["penalties"]
+    gen = t["generation"]
+    regions = ctx.regions
+    em = t["emissions"]
+    emissions = {r: wt(em[em["region"] == r], "co2_t") for r in sorted(em["region"].unique())}
+    emissions["system"] = sum(v for r, v in emissions.items() if r in regions)
+    gen_by = {c: wt(gen[gen["carrier"] == c], "p_mw") for c in sorted(gen["carrier"].unique())}
+    curt = {c: wt(gen[gen["carrier"] == c], "curtailed_mw") for c in sorted(gen["carrier"].unique())
+            if gen.loc[gen["carrier"] == c, "curtailed_mw"].sum() > 0 or c in ("pv", "wind")}
+    pr = t["prices"]
+    prices = {}
+    for r in regions + ["external"]:
+        sub = pr[pr["region"] == r]
+        if len(sub) and (sub["load_mw"] > 0).any():
+            prices[r] = float(np.average(sub["price_cny_per_mwh"], weights=np.maximum(sub["load_mw"], 1e-9)))
+    interchange = 0.0
+    pair = ctx.net.config["interchange"]
+    if len(pair) == 2:
+        br = ctx.net.tables["buses"]["region"]
+        fl = t["flows"]
+        r0, r1 = fl["bus0"].map(br), fl["bus1"].map(br)
+        fwd = fl[(r0 == pair[0]) & (r1 == pair[1])]
+        back = fl[(r0 == pair[1]) & (r1 == pair[0])]
+        # power leaving the first region: p0 where it holds bus0, p1 where it holds bus1
+        interchange = wt(fwd, "p0_mw") + wt(back, "p1_mw")
+    hy = t["hydro"]
+    shadow = {}
+    lp = ctx.lp
+    if sol.row_dual.size == lp.nrows:
+        for rows, label in (("carbon_cap", "cap"), ("carbon_intensity_cap", "intensity_cap")):
+            if rows in lp.rows:
+                d = -lp.rows[rows].take(sol.row_dual)[0] / OBJ_SCALE
+                for k, v in zip(lp.rows[rows].elements, d):
+                    shadow[f"{label}:{k}"] = float(max(v, 0.0))
+    total_cost, total_pen = sum(cost.values()), sum(pen.values())
+    return {
+        "objective_cny": sol.objective / OBJ_SCALE,
+        "cost_total_cny": total_cost, "penalties_total_cny": total_pen,
+        "cost_cny": cost, "penalties_cny": pen,
+        "emissions_t": emissions,
+        "generation_mwh": gen_by,
+        "load_mwh": wt(pr[pr["region"] != "external"], "load_mw"),
+        "load_shed_mwh": {"interruptible": wt(pr, "shed_interruptible_mw"), "firm": wt(pr, "shed_firm_mw"),
+                          "total": wt(pr, "shed_mw")},
+        "curtailment_mwh": curt,
+        "spill_hm3": float((hy["spill_m3s"] * hy["hour"].map(w)).sum() * 3600 / 1e6) if len(hy) else 0.0,
+        "water_in_transit_hm3": parts["water_in_transit_hm3"],
+        "end_target_shortfall_hm3": float(parts["end_shortfall_hm3"].sum()),
+        "interchange_sc_to_cq_mwh": interchange,
+        "interchange_regions": list(pair),
+        "mean_price_cny_per_mwh": prices,
+        "carbon_shadow_price_cny_per_t": shadow,
+    }

@@ -1,0 +1,141 @@
+"""What every formulation family shares: the network slice, the builder, and registered terms."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UsageError
+from ..lp import Block, LinearProgram
+from ..network import EXTERNAL, Network
+
+RENEWABLE_CARRIERS = frozenset({"pv", "solar", "wind", "onwind", "offwind", "hydro", "ror", "run_of_river"})
+SECONDS_PER_HOUR_HM3 = 3600.0 / 1e6  # hm3 per (m3/s over one hour)
+
+
+@dataclass
+class DispatchOptions:
+    """Options of one dispatch (units in names; CNY, tonnes, hours)."""
+
+    start: pd.Timestamp
+    hours: int
+    carbon_price: float = 0.0  # CNY/t
+    carbon_caps: dict[str, float] = field(default_factory=dict)  # region or 'system' -> t over the horizon
+    intensity_caps: dict[str, float] = field(default_factory=dict)  # region or 'system' -> t/MWh
+    kvl: str = "cycles"  # 'cycles' or 'angles'
+    reserves: bool = True
+    gas: bool = True  # the gas network, when the case has one
+    hooks: tuple[Callable[["Context"], None], ...] = ()
+
+    @classmethod
+    def create(cls, net: Network, start=None, hours: int | None = None, carbon_price: float | None = None,
+               carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
+               kvl: str = "cycles", reserves: bool = True, gas: bool = True, hooks=()) -> "DispatchOptions":
+        snaps = net.snapshots
+        t0 = snaps[0] if start is None else pd.Timestamp(start)
+        if t0 < snaps[0] or t0 > snaps[-1]:
+            raise UsageError(f"--start {t0} is outside the case's series ({snaps[0]} .. {snaps[-1]})")
+        pos = snaps.get_indexer([t0])[0]
+        if pos < 0:
+            raise UsageError(f"--start {t0} is not an hour of the case's series")
+        n = len(snaps) - pos if hours is None else int(hours)
+        if n <= 0:
+            raise UsageError(f"--hours must be positive, got {n}")
+        if pos + n > len(snaps):
+            raise UsageError(f"--hours {n} from {t0} runs past the end of the series ({snaps[-1]}); "
+                             f"at most {len(snaps) - pos}")
+        if kvl not in ("cycles", "angles"):
+            raise UsageError(f"--kvl must be 'cycles' or 'angles', got {kvl!r}")
+        cp = float(net.config["carbon_price"] if carbon_price is None else carbon_price)
+        if not math.isfinite(cp) or cp < 0:
+            raise UsageError(f"--carbon-price must be a finite number >= 0 (CNY/t), got {carbon_price}")
+        valid = set(net.regions) | {"system"}
+        for what, caps in (("carbon-cap", carbon_caps or {}), ("carbon-intensity-cap", intensity_caps or {})):
+            for r, v in caps.items():
+                if r not in valid:
+                    raise UsageError(f"--{what}: unknown region {r!r} (expected one of: {', '.join(sorted(valid))})")
+                if not math.isfinite(v) or v < 0:
+                    raise UsageError(f"--{what} {r}={v}: expected a finite number >= 0")
+        return cls(start=t0, hours=n, carbon_price=cp, carbon_caps=dict(carbon_caps or {}),
+                   intensity_caps=dict(intensity_caps or {}), kvl=kvl, reserves=reserves, gas=gas,
+                   hooks=tuple(hooks))
+
+
+@dataclass
+class Term:
+    """Variables entering a shared row family: (hours, n) indices, coefficients, and a key per column."""
+
+    idx: np.ndarray  # (hours, n) global column indices
+    coef: np.ndarray  # broadcastable to (hours, n)
+    key: np.ndarray  # (n,) position of each column's bus / region in the shared rows
+
+
+@dataclass
+class Context:
+    net: Network
+    options: DispatchOptions
+    lp: LinearProgram
+    rows: slice  # snapshot positions of the horizon
+    snapshots: pd.DatetimeIndex
+    weights: np.ndarray  # (hours,) snapshot weightings
+    buses: pd.Index
+    bus_region: np.ndarray  # region name of each bus
+    injections: list[Term] = field(default_factory=list)  # into the nodal power balance (MW)
+    emissions: list[Term] = field(default_factory=list)  # t/MWh by region position
+    generation: list[Term] = field(default_factory=list)  # MWh by region position (intensity caps)
+    reserve: list[Term] = field(default_factory=list)  # headroom MW by region position
+    reserve_const: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # (region pos, (T,n))
+    gas_burn: list[Term] = field(default_factory=list)  # kcm/h drawn from gas nodes
+    data: dict[str, Any] = field(default_factory=dict)  # per-family arrays the results need
+
+    @classmethod
+    def create(cls, net: Network, options: DispatchOptions) -> "Context":
+        snaps = net.snapshots
+        pos = snaps.get_indexer([options.start])[0]
+        rows = slice(pos, pos + options.hours)
+        buses = net.tables["buses"].index
+        lp = LinearProgram(hours=options.hours)
+        return cls(net=net, options=options, lp=lp, rows=rows, snapshots=snaps[rows],
+                   weights=net.weightings(rows), buses=buses,
+                   bus_region=net.tables["buses"]["region"].to_numpy(dtype=object))
+
+    @property
+    def T(self) -> int:
+        return self.options.hours
+
+    @property
+    def regions(self) -> list[str]:
+        return self.net.regions
+
+    def bus_pos(self, bus_names) -> np.ndarray:
+        return self.buses.get_indexer(pd.Index(bus_names))
+
+    def region_pos(self, bus_names) -> np.ndarray:
+        """Region position of each bus (-1 for external buses)."""
+        reg = self.net.tables["buses"]["region"].reindex(pd.Index(bus_names)).to_numpy(dtype=object)
+        lookup = {r: i for i, r in enumerate(self.regions)}
+        return np.array([lookup.get(r, -1) for r in reg], dtype=int)
+
+    def series(self, name: str, elements: pd.Index) -> np.ndarray:
+        return self.net.series_values(name, pd.Index(elements), self.rows)
+
+    def has_series(self, name: str, elements: pd.Index) -> np.ndarray:
+        df = self.net.series.get(name)
+        if df is None:
+            return np.zeros(len(elements), dtype=bool)
+        return pd.Index(elements).isin(df.columns)
+
+    def inject(self, var: Block | np.ndarray, coef, buses) -> None:
+        idx = var.idx if isinstance(var, Block) else var
+        self.injections.append(Term(idx, np.asarray(coef, float), self.bus_pos(buses)))
+
+    def is_external(self, bus_names) -> np.ndarray:
+        reg = self.net.tables["buses"]["region"].reindex(pd.Index(bus_names)).to_numpy(dtype=object)
+        return reg == EXTERNAL
+
+    def penalty(self, key: str) -> float:
+        return float(self.net.config["penalties"][key])

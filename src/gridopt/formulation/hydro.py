@@ -1,0 +1,132 @@
+"""Hydro reservoirs and cascades in water units.
+
+For every reservoir r and hour t (volume V in hm3, flows in m3/s, k = 0.0036 hm3 per m3/s-hour):
+
+    V[t,r] = V[t-1,r] + k * (inflow[t,r] + sum_u (q[t-d_u,u] + s[t-d_u,u]) - q[t,r] - s[t,r])
+
+where u runs over the reservoirs directly upstream with travel delay d_u hours, V[-1] is the initial
+volume, and for t < d_u the upstream outflow is the stated release before the horizon (default steady
+state: the sum of natural inflows of u and everything above it at the first hour). Output is
+p = production_mw_per_m3s * q (constant head: a stated simplification). Hard limits: dead pool <= V <=
+maximum volume, 0 <= q <= p_nom / production, 0 <= s <= spill_max_m3s. Elastic (priced per MWh of the
+water's energy content e_r = sum of production coefficients from r down its cascade):
+    V + under >= rule-curve minimum,  V - over <= rule-curve maximum,  q + s + eco_short >= eco minimum,
+    V[T-1] + end_short >= end target (target series at the last hour).
+The dual of the volume balance is the water value (CNY per hm3); spill pays the (tiny) spill penalty.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .context import SECONDS_PER_HOUR_HM3 as K
+from .context import Context, Term
+
+MWH_PER_HM3_PER_MW_PER_M3S = 1e6 / 3600.0  # 1 hm3 through 1 MW/(m3/s) gives 277.8 MWh
+
+
+def cascade_energy(res: pd.DataFrame) -> np.ndarray:
+    """Production coefficient summed from each reservoir down its cascade (MW per m3/s)."""
+    coef = res["production_mw_per_m3s"]
+    out = []
+    for name in res.index:
+        total, seen, cur = 0.0, set(), name
+        while cur in coef.index and cur not in seen:
+            seen.add(cur)
+            total += coef[cur]
+            cur = res.at[cur, "downstream"]
+        out.append(total)
+    return np.array(out)
+
+
+def add_hydro(ctx: Context) -> None:
+    lp, T, w = ctx.lp, ctx.T, ctx.weights[:, None]
+    res = ctx.net.active("reservoirs")
+    ctx.data["reservoirs"] = res
+    n = len(res)
+    coef = res["production_mw_per_m3s"].to_numpy()
+    q_max = res["p_nom"].to_numpy() / coef if n else np.zeros(0)
+    e = cascade_energy(res)  # MW per m3/s
+    mwh_per_hm3 = e * MWH_PER_HM3_PER_MW_PER_M3S
+    inflow = ctx.series("inflow_m3s", res.index)
+    ctx.data["inflow"] = inflow
+    pen = ctx.penalty
+    q = lp.add_variables("hydro_release", res.index, 0.0, q_max,
+                         w * (res["marginal_cost"].to_numpy() * coef))
+    s = lp.add_variables("hydro_spill", res.index, 0.0, res["spill_max_m3s"].to_numpy(),
+                         w * pen("spill_cny_per_mwh") * e)
+    v = lp.add_variables("hydro_volume", res.index, res["volume_min_hm3"].to_numpy(), res["volume_max_hm3"].to_numpy())
+    ctx.inject(q, coef, res["bus"])
+    region = ctx.region_pos(res["bus"])
+    ctx.generation.append(Term(q.idx, coef, region))
+    if n == 0:
+        ctx.data["upstream"] = np.zeros((T, 0))
+        return
+
+    # upstream links: reservoir u flows into d = downstream(u) after delay[u]
+    down = res["downstream"].to_numpy()
+    has_down = np.array([d in res.index for d in down])
+    u_pos = np.flatnonzero(has_down)
+    d_pos = res.index.get_indexer(down[has_down])
+    delay = res["delay_hours"].to_numpy()[has_down]
+    before = _release_before(res, inflow[0])[has_down]
+    ctx.data["release_before"] = before
+
+    rhs = K * inflow
+    rhs[0] += res["volume_initial_hm3"].to_numpy()
+    tt = np.arange(T)[:, None]
+    early = tt < delay[None, :]  # (T, links): arrivals from before the horizon
+    np.add.at(rhs, (np.broadcast_to(tt, early.shape)[early], np.broadcast_to(d_pos, early.shape)[early]),
+              K * np.broadcast_to(before, early.shape)[early])
+    rb = lp.add_constraint("hydro_volume_balance", res.index, [(v, 1.0), (q, K), (s, K)], rhs, rhs)
+    lp.add_coeffs(rb.idx[1:], v.idx[:-1], -1.0)
+    late = ~early
+    src_t = (tt - delay[None, :])[late]
+    rows = rb.idx[np.broadcast_to(tt, late.shape)[late], np.broadcast_to(d_pos, late.shape)[late]]
+    ucols = np.broadcast_to(u_pos, late.shape)[late]
+    lp.add_coeffs(rows, q.idx[src_t, ucols], -K)
+    lp.add_coeffs(rows, s.idx[src_t, ucols], -K)
+    ctx.data["cascade"] = (u_pos, d_pos, delay)
+
+    # elastic rule curves, ecological flow and end target
+    for series, name, sign in (("volume_min_rule_hm3", "rule_min", 1.0), ("volume_max_rule_hm3", "rule_max", -1.0)):
+        has = ctx.has_series(series, res.index)
+        if has.any():
+            bound = ctx.series(series, res.index[has])
+            slack = lp.add_variables(f"hydro_{name}_violation", res.index[has], 0.0, np.inf,
+                                     w * pen("rule_curve_cny_per_mwh") * mwh_per_hm3[has])
+            kw = {"lower": bound} if sign > 0 else {"upper": bound}
+            lp.add_constraint(f"hydro_{name}", res.index[has], [(v.idx[:, has], 1.0), (slack, sign)], **kw)
+    eco = res["eco_flow_min_m3s"].to_numpy()
+    has = eco > 0
+    if has.any():
+        slack = lp.add_variables("hydro_eco_shortfall", res.index[has], 0.0, eco[has],
+                                 w * pen("eco_flow_cny_per_mwh") * e[has])
+        lp.add_constraint("hydro_eco_flow", res.index[has],
+                          [(q.idx[:, has], 1.0), (s.idx[:, has], 1.0), (slack, 1.0)], lower=eco[has])
+    has = ctx.has_series("volume_target_hm3", res.index)
+    if has.any():
+        target = ctx.series("volume_target_hm3", res.index[has])[-1]
+        target = np.minimum(target, res["volume_max_hm3"].to_numpy()[has])
+        ctx.data["end_target"] = pd.Series(target, index=res.index[has])
+        slack = lp.add_variables("hydro_end_shortfall", res.index[has], 0.0, np.inf,
+                                 float(w[-1, 0]) * pen("end_target_cny_per_mwh") * mwh_per_hm3[has], hours=1)
+        rb = lp.add_rows("hydro_end_target", res.index[has], target, np.inf, hours=1)
+        lp.add_coeffs(rb.idx[0], v.idx[T - 1, has], 1.0)
+        lp.add_coeffs(rb.idx[0], slack.idx[0], 1.0)
+    rmask = res["provides_reserve"].to_numpy()
+    ctx.reserve.append(Term(q.idx[:, rmask], -coef[rmask], region[rmask]))
+    ctx.reserve_const.append((region[rmask], np.broadcast_to(res["p_nom"].to_numpy()[rmask], (T, rmask.sum()))))
+
+
+def _release_before(res: pd.DataFrame, inflow0: np.ndarray) -> np.ndarray:
+    """Outflow before the horizon (m3/s): stated, else natural inflow of the reservoir and all above it."""
+    g = nx.DiGraph()
+    g.add_nodes_from(res.index)
+    g.add_edges_from((u, d) for u, d in res["downstream"].items() if d in res.index)
+    q0 = pd.Series(inflow0, index=res.index)
+    steady = np.array([q0[list(nx.ancestors(g, r)) + [r]].sum() for r in res.index])
+    stated = res["release_before_m3s"].to_numpy()
+    return np.where(np.isnan(stated), steady, stated)

@@ -1,0 +1,171 @@
+"""The LP builder: named variable and row blocks over (hour, element), COO triplets, one CSC assembly.
+
+Every block is laid out hour-major: column ``start + t * n + i`` is element ``i`` at hour ``t``. A block
+keeps its element labels, so any solution or dual array maps back to a tidy (hour, element) table.
+Formulation families add blocks and coefficients with whole numpy arrays; nothing loops over hours.
+
+Units inside the LP: power MW, energy MWh, water volume hm3 and flow m3/s, gas in 1000 m3 (kcm) and
+kcm/h, money in 10^3 CNY (``OBJ_SCALE``): costs are divided by 1000 on the way in and duals multiplied
+by 1000 on the way out, which keeps objective coefficients near 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+OBJ_SCALE = 1e-3  # LP money unit = 1000 CNY
+INF = np.inf
+
+
+@dataclass
+class Block:
+    """A named block of variables or rows laid out as (hours, elements)."""
+
+    name: str
+    start: int
+    hours: int
+    elements: pd.Index
+
+    @property
+    def n(self) -> int:
+        return len(self.elements)
+
+    @property
+    def size(self) -> int:
+        return self.hours * self.n
+
+    @property
+    def idx(self) -> np.ndarray:
+        """Global index of each (hour, element) cell, shape (hours, elements)."""
+        return self.start + np.arange(self.size).reshape(self.hours, self.n)
+
+    def take(self, flat: np.ndarray) -> np.ndarray:
+        """This block's slice of a solution or dual vector, shape (hours, elements)."""
+        return flat[self.start:self.start + self.size].reshape(self.hours, self.n)
+
+
+@dataclass
+class LinearProgram:
+    """A sparse LP: min c x + offset, row_lower <= A x <= row_upper, col_lower <= x <= col_upper."""
+
+    hours: int
+    variables: dict[str, Block] = field(default_factory=dict)
+    rows: dict[str, Block] = field(default_factory=dict)
+    meta: dict[str, object] = field(default_factory=dict)
+    offset: float = 0.0
+    _col_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    _row_parts: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    _triplets: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    _ncols: int = 0
+    _nrows: int = 0
+    _matrix: sp.csc_matrix | None = None
+
+    # ---- variables ----------------------------------------------------------------------------
+    def add_variables(self, name: str, elements: pd.Index | list, lower=0.0, upper=INF, cost=0.0,
+                      hours: int | None = None) -> Block:
+        """Add a block of (hours, elements) variables; bounds and cost broadcast to that shape.
+
+        ``cost`` is in CNY per unit of the variable (per hour); the builder scales it to the LP unit.
+        """
+        if name in self.variables:
+            raise ValueError(f"variable block {name!r} exists")
+        h = self.hours if hours is None else hours
+        b = Block(name, self._ncols, h, pd.Index(elements))
+        shape = (h, b.n)
+        self._col_parts.append((np.broadcast_to(np.asarray(lower, float), shape).ravel().copy(),
+                                np.broadcast_to(np.asarray(upper, float), shape).ravel().copy(),
+                                np.broadcast_to(np.asarray(cost, float), shape).ravel() * OBJ_SCALE))
+        self._ncols += b.size
+        self.variables[name] = b
+        self._matrix = None
+        return b
+
+    def add_cost(self, block: Block, cost) -> None:
+        """Add CNY per unit to the objective coefficients of an existing block."""
+        part = self._col_parts[list(self.variables).index(block.name)]
+        part[2] += np.broadcast_to(np.asarray(cost, float), (block.hours, block.n)).ravel() * OBJ_SCALE
+
+    # ---- rows ---------------------------------------------------------------------------------
+    def add_rows(self, name: str, elements: pd.Index | list, lower=-INF, upper=INF, hours: int | None = None) -> Block:
+        """Add a block of (hours, elements) rows with bounds lower <= a x <= upper."""
+        if name in self.rows:
+            raise ValueError(f"row block {name!r} exists")
+        h = self.hours if hours is None else hours
+        b = Block(name, self._nrows, h, pd.Index(elements))
+        shape = (h, b.n)
+        self._row_parts.append((np.broadcast_to(np.asarray(lower, float), shape).ravel().copy(),
+                                np.broadcast_to(np.asarray(upper, float), shape).ravel().copy()))
+        self._nrows += b.size
+        self.rows[name] = b
+        self._matrix = None
+        return b
+
+    def add_coeffs(self, rows, cols, values) -> None:
+        """Add coefficients A[rows, cols] += values (arrays broadcast together)."""
+        r, c, v = np.broadcast_arrays(np.asarray(rows), np.asarray(cols), np.asarray(values, float))
+        keep = v != 0
+        self._triplets.append((r[keep].astype(np.int64), c[keep].astype(np.int64), v[keep]))
+        self._matrix = None
+
+    def add_constraint(self, name: str, elements, terms: list[tuple[Block | np.ndarray, object]],
+                       lower=-INF, upper=INF) -> Block:
+        """Rows ``lower <= sum_k coef_k * var_k <= upper`` with each term shaped (hours, elements).
+
+        A term is ``(block_or_index_array, coefficient)``; the index array must have the rows' shape.
+        """
+        rb = self.add_rows(name, elements, lower, upper)
+        ridx = rb.idx
+        for var, coef in terms:
+            cidx = var.idx if isinstance(var, Block) else var
+            self.add_coeffs(ridx, cidx, coef)
+        return rb
+
+    def add_rhs(self, rows: Block, value) -> None:
+        """Shift both bounds of a row block by ``value`` (for constant terms moved to the right side)."""
+        lo, up = self._row_parts[list(self.rows).index(rows.name)]
+        v = np.broadcast_to(np.asarray(value, float), (rows.hours, rows.n)).ravel()
+        lo += v
+        up += v
+
+    # ---- assembly -----------------------------------------------------------------------------
+    @property
+    def ncols(self) -> int:
+        return self._ncols
+
+    @property
+    def nrows(self) -> int:
+        return self._nrows
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        cat = (lambda k, parts: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0))
+        return {"col_lower": cat(0, self._col_parts), "col_upper": cat(1, self._col_parts),
+                "col_cost": cat(2, self._col_parts), "row_lower": cat(0, self._row_parts),
+                "row_upper": cat(1, self._row_parts)}
+
+    @property
+    def matrix(self) -> sp.csc_matrix:
+        """The constraint matrix, assembled once (duplicates summed, explicit zeros dropped)."""
+        if self._matrix is None:
+            if self._triplets:
+                r = np.concatenate([t[0] for t in self._triplets])
+                c = np.concatenate([t[1] for t in self._triplets])
+                v = np.concatenate([t[2] for t in self._triplets])
+            else:
+                r = c = np.zeros(0, np.int64)
+                v = np.zeros(0)
+            m = sp.csc_matrix((v, (r, c)), shape=(self._nrows, self._ncols))
+            m.sum_duplicates()
+            m.eliminate_zeros()
+            self._matrix = m
+        return self._matrix
+
+    @property
+    def nnz(self) -> int:
+        return int(self.matrix.nnz)
+
+    def size_info(self) -> dict[str, int]:
+        return {"rows": self.nrows, "columns": self.ncols, "nonzeros": self.nnz}

@@ -1,0 +1,442 @@
+"""The Network: immutable component tables and hourly time series of one case.
+
+A case is a folder `networks/<case>/` holding `case.toml`, one CSV per component (columns of
+`schema.csv`) and `scenarios/*.toml` overlays. Its hourly series are Parquet files found by
+convention: the case's own `timeseries/` subfolder, else the repository's `timeseries/<case>/`.
+Loading validates everything and raises one `CaseError` carrying every problem found.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import CaseError, Problem
+from .schema import COMPONENTS, SCHEMA, SERIES
+
+DEFAULT_PENALTIES: dict[str, float] = {
+    "curtailment_cny_per_mwh": 1.0,
+    "spill_cny_per_mwh": 1.0,
+    "rule_curve_cny_per_mwh": 1500.0,
+    "end_target_cny_per_mwh": 1500.0,
+    "voll_interruptible_cny_per_mwh": 3000.0,
+    "export_shortfall_cny_per_mwh": 4000.0,
+    "eco_flow_cny_per_mwh": 6000.0,
+    "voll_firm_cny_per_mwh": 20000.0,
+    "gas_shed_industry_cny_per_kcm": 10000.0,
+    "gas_export_shortfall_cny_per_kcm": 12000.0,
+    "gas_shed_residential_cny_per_kcm": 200000.0,
+}
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "name": "",
+    "description": "",
+    "currency": "CNY",
+    "year": 0,
+    "timeseries_start": "2025-01-01 00:00",
+    "hours": 24,
+    "carbon_price": 0.0,
+    "regions": [],
+    "interchange": [],
+    "gas_lhv_gj_per_kcm": 34.0,
+    "penalties": DEFAULT_PENALTIES,
+    "reserves": {},
+}
+
+EXTERNAL = "external"
+
+
+def repo_root() -> Path:
+    """The folder holding `networks/` and `timeseries/` (GRIDOPT_HOME, else the current or source tree)."""
+    env = os.environ.get("GRIDOPT_HOME")
+    if env:
+        return Path(env)
+    for cand in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        if (cand / "networks").is_dir():
+            return cand
+    return Path.cwd()
+
+
+def _file_of(component: str) -> str:
+    return f"{component}.csv"
+
+
+def _coerce_table(component: str, raw: pd.DataFrame, file: str, problems: list[Problem]) -> pd.DataFrame:
+    """Typed table from a frame of strings (or objects); fills defaults, records every bad cell."""
+    attrs = SCHEMA[component]
+    for col in raw.columns:
+        if col not in attrs:
+            problems.append(Problem(file, "", str(col), f"unknown column (expected one of: {', '.join(attrs)})"))
+    out = {}
+    n = len(raw)
+    names = raw["name"].astype(str).tolist() if "name" in raw.columns else [str(i + 2) for i in range(n)]
+    for a in attrs.values():
+        if a.name not in raw.columns:
+            if a.required:
+                problems.append(Problem(file, "", a.name, f"missing required column ({a.unit or a.type})"))
+            values = [a.default] * n
+        else:
+            values = []
+            for i, v in enumerate(raw[a.name].tolist()):
+                rowref = f"{i + 2} ({names[i]})" if "name" in raw.columns else str(i + 2)
+                text = "" if v is None or (isinstance(v, float) and math.isnan(v) and a.type != "float") else v
+                if isinstance(text, str):
+                    text = text.strip()
+                if isinstance(text, str) and text == "":
+                    if a.required:
+                        problems.append(Problem(file, rowref, a.name, "empty value, a value is required"))
+                    values.append(a.default)
+                    continue
+                try:
+                    if a.type == "float":
+                        x = float(text)
+                        if a.required and math.isnan(x):
+                            problems.append(Problem(file, rowref, a.name, "NaN, a number is required"))
+                    elif a.type == "int":
+                        fx = float(text)
+                        if not fx.is_integer():
+                            raise ValueError
+                        x = int(fx)
+                    elif a.type == "bool":
+                        if isinstance(text, (bool, np.bool_)):
+                            x = bool(text)
+                        elif str(text).lower() in ("true", "1", "yes"):
+                            x = True
+                        elif str(text).lower() in ("false", "0", "no"):
+                            x = False
+                        else:
+                            raise ValueError
+                    else:
+                        x = str(text)
+                except (TypeError, ValueError):
+                    problems.append(Problem(file, rowref, a.name, f"{v!r} is not a valid {a.type} ({a.unit or a.type})"))
+                    x = a.default
+                values.append(x)
+        if a.type == "float":
+            out[a.name] = pd.Series(values, dtype="float64")
+        elif a.type == "int":
+            out[a.name] = pd.Series([0 if v is None else v for v in values], dtype="int64")
+        elif a.type == "bool":
+            out[a.name] = pd.Series(values, dtype="bool")
+        else:
+            out[a.name] = pd.Series(["" if v is None else v for v in values], dtype="object")
+    df = pd.DataFrame(out, index=pd.RangeIndex(n))
+    if "name" in attrs:
+        df = df.set_index("name", drop=True)
+    return df
+
+
+def empty_table(component: str) -> pd.DataFrame:
+    return _coerce_table(component, pd.DataFrame({a: pd.Series([], dtype=object) for a in SCHEMA[component]}),
+                         _file_of(component), [])
+
+
+def _merge_config(raw: Mapping[str, Any], file: str, problems: list[Problem]) -> dict[str, Any]:
+    cfg = copy.deepcopy(DEFAULT_CONFIG)
+    for key, value in raw.items():
+        if key not in DEFAULT_CONFIG:
+            problems.append(Problem(file, "", key, f"unknown key (expected one of: {', '.join(DEFAULT_CONFIG)})"))
+            continue
+        default = DEFAULT_CONFIG[key]
+        if isinstance(default, dict):
+            if not isinstance(value, dict):
+                problems.append(Problem(file, "", key, "expected a table"))
+                continue
+            merged = dict(default)
+            for k, v in value.items():
+                if key == "penalties" and k not in DEFAULT_PENALTIES:
+                    problems.append(Problem(file, key, k, "unknown penalty"))
+                elif not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+                    problems.append(Problem(file, key, k, f"{v!r} is not a finite number >= 0"))
+                else:
+                    merged[k] = float(v)
+            cfg[key] = merged
+        elif isinstance(default, list):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problems.append(Problem(file, "", key, "expected a list of names"))
+            else:
+                cfg[key] = list(value)
+        elif isinstance(default, (int, float)) and not isinstance(default, bool):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+                problems.append(Problem(file, "", key, f"{value!r} is not a number"))
+            else:
+                cfg[key] = type(default)(value)
+        else:
+            cfg[key] = str(value)
+    return cfg
+
+
+@dataclass(frozen=True)
+class Network:
+    """A validated case: one table per component (indexed by element name) and hourly series.
+
+    Networks are immutable by convention: methods return new networks and never change tables in place.
+    """
+
+    name: str
+    config: Mapping[str, Any]
+    tables: Mapping[str, pd.DataFrame]
+    series: Mapping[str, pd.DataFrame]
+    path: Path | None = None
+    scenario: str = "base"
+    scenario_files: Mapping[str, Path] = field(default_factory=dict)
+
+    # ---- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_tables(cls, config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
+                    series: Mapping[str, pd.DataFrame] | None = None, *, path: Path | None = None,
+                    scenario_files: Mapping[str, Path] | None = None, validate: bool = True) -> "Network":
+        """Build a network from plain frames (a `name` column or index per named component)."""
+        problems: list[Problem] = []
+        cfg = _merge_config(config, "case.toml", problems)
+        typed: dict[str, pd.DataFrame] = {}
+        for comp in COMPONENTS:
+            raw = tables.get(comp)
+            if raw is None:
+                typed[comp] = empty_table(comp)
+                continue
+            raw = raw.reset_index() if raw.index.name == "name" else raw.reset_index(drop=True)
+            typed[comp] = _coerce_table(comp, raw, _file_of(comp), problems)
+        for comp in tables:
+            if comp not in SCHEMA:
+                problems.append(Problem(_file_of(comp), "", "", "unknown component table"))
+        ser = {k: v for k, v in (series or {}).items()}
+        net = cls(name=cfg["name"] or (path.name if path else "case"), config=cfg, tables=typed, series=ser,
+                  path=path, scenario_files=dict(scenario_files or {}))
+        if validate:
+            from .validate import check
+            problems += check(net)
+        if problems:
+            raise CaseError(problems)
+        return net
+
+    # ---- views --------------------------------------------------------------------------------
+    @property
+    def snapshots(self) -> pd.DatetimeIndex:
+        """Hourly timestamps (China Standard Time for the shipped case) covered by the series."""
+        for df in self.series.values():
+            return pd.DatetimeIndex(df.index)
+        start = pd.Timestamp(self.config["timeseries_start"])
+        return pd.date_range(start, periods=int(self.config["hours"]), freq="h", name="snapshot")
+
+    @property
+    def regions(self) -> list[str]:
+        return list(self.config["regions"])
+
+    def is_active(self, component: str) -> np.ndarray:
+        """Boolean mask of elements in service in the case year (build_year <= year < retire_year)."""
+        df = self.tables[component]
+        year = int(self.config["year"])
+        if "build_year" not in df.columns or year <= 0:
+            return np.ones(len(df), dtype=bool)
+        return ((df["build_year"] <= year) & (df["retire_year"] > year)).to_numpy()
+
+    def active(self, component: str) -> pd.DataFrame:
+        """The component's elements in service in the case year."""
+        df = self.tables[component]
+        return df[self.is_active(component)]
+
+    def branch_names(self) -> list[str]:
+        return [n for c in ("lines", "transformers", "links") for n in self.tables[c].index]
+
+    def series_values(self, name: str, elements: pd.Index, rows: slice | np.ndarray) -> np.ndarray:
+        """Series `name` for `elements` at snapshot positions `rows`, as a (hours, elements) array.
+
+        Elements without a column take the static attribute the series overrides, or 0.
+        """
+        spec = SERIES[name]
+        table = self.tables.get(spec.component)
+        n_rows = len(self.snapshots[rows])
+        if spec.overrides and table is not None:
+            static = table[spec.overrides].reindex(elements).to_numpy(dtype=float)
+        else:
+            static = np.zeros(len(elements))
+        out = np.tile(static, (n_rows, 1))
+        df = self.series.get(name)
+        if df is not None and len(elements):
+            cols = [c for c in elements if c in df.columns]
+            if cols:
+                pos = elements.get_indexer(cols)
+                out[:, pos] = df[cols].to_numpy(dtype=float)[rows]
+        return out
+
+    def weightings(self, rows: slice | np.ndarray) -> np.ndarray:
+        df = self.series.get("weighting")
+        n = len(self.snapshots[rows])
+        if df is None:
+            return np.ones(n)
+        return df["weighting"].to_numpy(dtype=float)[rows]
+
+    def bus_region(self) -> pd.Series:
+        return self.tables["buses"]["region"]
+
+    # ---- scenarios ----------------------------------------------------------------------------
+    @property
+    def scenarios(self) -> list[str]:
+        return sorted(self.scenario_files)
+
+    def with_scenario(self, name: str | None) -> "Network":
+        """A new network with the scenario overlay `name` applied (None or 'base' returns self)."""
+        if name in (None, "", "base"):
+            return self
+        from .overlay import apply_overlay_file
+        if name not in self.scenario_files:
+            from .errors import UsageError
+            raise UsageError(f"unknown scenario {name!r} (available: {', '.join(self.scenarios) or 'none'})")
+        return apply_overlay_file(self, name, self.scenario_files[name])
+
+    def replace(self, **changes: Any) -> "Network":
+        return replace(self, **changes)
+
+    def content_hash(self) -> str:
+        """A short hash of every table, series and setting: traces a result to its inputs."""
+        import hashlib
+        h = hashlib.sha256()
+        h.update(repr(sorted((k, repr(v)) for k, v in self.config.items())).encode())
+        for comp in COMPONENTS:
+            h.update(comp.encode())
+            h.update(pd.util.hash_pandas_object(self.tables[comp].reset_index(), index=False).to_numpy().tobytes())
+        for name in sorted(self.series):
+            h.update(name.encode())
+            h.update(pd.util.hash_pandas_object(self.series[name], index=True).to_numpy().tobytes())
+        return h.hexdigest()[:16]
+
+
+# ---- reading and writing case folders ----------------------------------------------------------
+
+def _resolve_case(name_or_path: str | os.PathLike) -> Path:
+    p = Path(name_or_path)
+    if p.is_dir():
+        return p
+    cand = repo_root() / "networks" / str(name_or_path)
+    if cand.is_dir():
+        return cand
+    raise CaseError([Problem(str(name_or_path), "", "", "no such case (not a folder, nor a case in networks/)")])
+
+
+def timeseries_dir(case_dir: Path) -> Path | None:
+    own = case_dir / "timeseries"
+    if own.is_dir():
+        return own
+    shared = case_dir.parent.parent / "timeseries" / case_dir.name
+    if shared.is_dir():
+        return shared
+    shared = repo_root() / "timeseries" / case_dir.name
+    return shared if shared.is_dir() else None
+
+
+def _check_inside(path: Path, root: Path, problems: list[Problem]) -> bool:
+    if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+        problems.append(Problem(str(path), "", "", "symbolic link out of the case folder refused"))
+        return False
+    return True
+
+
+def load_case(name_or_path: str | os.PathLike) -> Network:
+    """Load and validate a case by name (a folder in `networks/`) or path; raises CaseError."""
+    case_dir = _resolve_case(name_or_path)
+    problems: list[Problem] = []
+    toml_path = case_dir / "case.toml"
+    config: dict[str, Any] = {}
+    if not toml_path.is_file():
+        problems.append(Problem(str(toml_path), "", "", "missing file"))
+    elif _check_inside(toml_path, case_dir, problems):
+        try:
+            config = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            problems.append(Problem(str(toml_path), "", "", f"not valid TOML: {exc}"))
+    config.setdefault("name", case_dir.name)
+    tables: dict[str, pd.DataFrame] = {}
+    for f in sorted(case_dir.glob("*.csv")):
+        comp = f.stem
+        if not _check_inside(f, case_dir, problems):
+            continue
+        if comp not in SCHEMA:
+            problems.append(Problem(str(f), "", "", f"unknown component table (expected one of: {', '.join(COMPONENTS)})"))
+            continue
+        try:
+            tables[comp] = pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            problems.append(Problem(str(f), "", "", f"unreadable CSV: {str(exc).splitlines()[0]}"))
+    if "buses" not in tables:
+        problems.append(Problem(str(case_dir / "buses.csv"), "", "", "missing file (every case needs buses)"))
+    series: dict[str, pd.DataFrame] = {}
+    ts_dir = timeseries_dir(case_dir)
+    if ts_dir is not None:
+        for f in sorted(ts_dir.glob("*.parquet")):
+            if not _check_inside(f, case_dir if ts_dir.is_relative_to(case_dir) else ts_dir, problems):
+                continue
+            if f.stem not in SERIES:
+                problems.append(Problem(str(f), "", "", f"unknown series (expected one of: {', '.join(SERIES)})"))
+                continue
+            try:
+                series[f.stem] = pd.read_parquet(f)
+            except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
+                problems.append(Problem(str(f), "", "", f"unreadable Parquet: {str(exc).splitlines()[0]}"))
+    scen = {}
+    sdir = case_dir / "scenarios"
+    if sdir.is_dir():
+        scen = {f.stem: f for f in sorted(sdir.glob("*.toml"))}
+    net = None
+    try:
+        net = Network.from_tables(config, tables, series, path=case_dir, scenario_files=scen)
+    except CaseError as exc:
+        problems += exc.problems
+    if problems or net is None:
+        raise CaseError(_prefix(problems, case_dir, ts_dir))
+    return net
+
+
+def _prefix(problems: list[Problem], case_dir: Path, ts_dir: Path | None = None) -> list[Problem]:
+    """Give bare file names (as produced by from_tables) their folder."""
+    out = []
+    for p in problems:
+        f = p.file
+        if "/" not in f and os.sep not in f:
+            if f.endswith(".parquet") and ts_dir is not None:
+                f = str(ts_dir / f)
+            else:
+                f = str(case_dir / f)
+        out.append(Problem(f, p.row, p.column, p.message))
+    return out
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v) if not isinstance(v, float) or math.isfinite(v) else ("inf" if v > 0 else "-inf")
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_case(net: Network, folder: str | os.PathLike) -> Path:
+    """Write `net` as a case folder (tables, case.toml, series under its own timeseries/)."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    lines, tables = [], []
+    for k, v in net.config.items():
+        if isinstance(v, dict):
+            tables.append(f"\n[{k}]\n" + "".join(f"{kk} = {_toml_value(vv)}\n" for kk, vv in v.items()))
+        else:
+            lines.append(f"{k} = {_toml_value(v)}\n")
+    (out / "case.toml").write_text("".join(lines) + "".join(tables), encoding="utf-8")
+    for comp in COMPONENTS:
+        df = net.tables[comp]
+        if len(df) or comp == "buses":
+            df.reset_index().to_csv(out / _file_of(comp), index=False)
+    if net.series:
+        ts = out / "timeseries"
+        ts.mkdir(exist_ok=True)
+        for name, df in net.series.items():
+            df.to_parquet(ts / f"{name}.parquet", compression="zstd")
+    return out

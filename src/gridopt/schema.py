@@ -1,0 +1,100 @@
+"""Component schema as data.
+
+`schema.csv` holds one row per component attribute (type, unit, default, whether required, the
+table it references, its valid range); `series.csv` names the hourly time series and the component
+whose element names are their columns. Everything that checks or fills a table reads these two
+tables, so a new attribute is added in one place.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class Attribute:
+    component: str
+    name: str
+    type: str  # str, float, int, bool
+    unit: str
+    default: object
+    required: bool
+    references: str  # a component name, 'branches', 'region' or ''
+    valid: str  # '', '>=0', '>0', '[0,1]', '(0,1]', '[-1,0]', '+-1'
+    description: str
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    name: str
+    component: str
+    unit: str
+    overrides: str
+    description: str
+
+
+def _parse_default(typ: str, text: str) -> object:
+    if text == "":
+        return "" if typ == "str" else (math.nan if typ == "float" else None)
+    if typ == "float":
+        return float(text)
+    if typ == "int":
+        return int(text)
+    if typ == "bool":
+        return text.lower() == "true"
+    return text
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    with resources.files("gridopt").joinpath(name).open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _load_schema() -> dict[str, dict[str, Attribute]]:
+    out: dict[str, dict[str, Attribute]] = {}
+    for r in _read("schema.csv"):
+        a = Attribute(
+            component=r["component"], name=r["attribute"], type=r["type"], unit=r["unit"],
+            default=_parse_default(r["type"], r["default"]), required=r["required"] == "yes",
+            references=r["references"], valid=r["valid"], description=r["description"],
+        )
+        out.setdefault(a.component, {})[a.name] = a
+    return out
+
+
+SCHEMA: dict[str, dict[str, Attribute]] = _load_schema()
+COMPONENTS: tuple[str, ...] = tuple(SCHEMA)
+SERIES: dict[str, SeriesSpec] = {r["series"]: SeriesSpec(**{k if k != "series" else "name": v for k, v in r.items()})
+                                 for r in _read("series.csv")}
+BRANCH_COMPONENTS = ("lines", "transformers", "links")
+
+
+def in_range(valid: str, x: float) -> bool:
+    """True when value `x` satisfies the schema range `valid` (NaN passes: defaults are checked apart)."""
+    if valid == "" or x != x:
+        return True
+    if valid == ">=0":
+        return x >= 0
+    if valid == ">0":
+        return x > 0
+    if valid == "[0,1]":
+        return 0 <= x <= 1
+    if valid == "(0,1]":
+        return 0 < x <= 1
+    if valid == "[-1,0]":
+        return -1 <= x <= 0
+    if valid == "+-1":
+        return x in (1.0, -1.0)
+    raise ValueError(f"unknown range {valid!r} in schema.csv")
+
+
+def describe(component: str) -> str:
+    """A Markdown table of a component's attributes (for docs and `gridopt schema`)."""
+    lines = ["| attribute | type | unit | default | required | description |", "|---|---|---|---|---|---|"]
+    for a in SCHEMA[component].values():
+        lines.append(f"| {a.name} | {a.type} | {a.unit} | {a.default if a.default not in ('', None) else ''} "
+                     f"| {'yes' if a.required else ''} | {a.description} |")
+    return "\n".join(lines)

@@ -1,0 +1,110 @@
+"""Pass the sparse LP to HiGHS in one call and read solution and duals back as whole arrays."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from ..lp import LinearProgram
+
+DEFAULT_OPTIONS: dict[str, object] = {
+    "solver": "ipm",  # interior point + crossover: fastest on these LPs (see README, performance)
+    "run_crossover": "on",  # a basic solution: exact duals for prices
+    "presolve": "on",
+}
+
+
+@dataclass
+class Solution:
+    status: str  # optimal, time_limit, infeasible, unbounded, error
+    objective: float = float("nan")  # in LP money units (10^3 CNY), offset included
+    x: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    row_dual: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    col_dual: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    row_activity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    primal_feasible: bool = False
+    pass_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    iterations: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+
+
+_STATUS = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnbounded": "unbounded",
+    "kUnboundedOrInfeasible": "infeasible",
+    "kTimeLimit": "time_limit",
+    "kIterationLimit": "time_limit",
+    "kInterrupt": "interrupted",
+}
+
+
+def to_highs(lp: LinearProgram) -> highspy.HighsLp:
+    """The LP as a HighsLp with a column-wise matrix."""
+    arr = lp.arrays()
+    m = lp.matrix
+    h = highspy.HighsLp()
+    h.num_col_, h.num_row_ = lp.ncols, lp.nrows
+    h.col_cost_, h.col_lower_, h.col_upper_ = arr["col_cost"], arr["col_lower"], arr["col_upper"]
+    h.row_lower_, h.row_upper_ = arr["row_lower"], arr["row_upper"]
+    h.offset_ = float(lp.offset)
+    h.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    h.a_matrix_.num_col_, h.a_matrix_.num_row_ = lp.ncols, lp.nrows
+    h.a_matrix_.start_ = m.indptr.astype(np.int32)
+    h.a_matrix_.index_ = m.indices.astype(np.int32)
+    h.a_matrix_.value_ = m.data
+    return h
+
+
+def make_highs(lp: LinearProgram, threads: int | None = None, time_limit: float | None = None,
+               log: bool = False, **options) -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(log))
+    opts = dict(DEFAULT_OPTIONS)
+    opts.update({k: v for k, v in options.items() if v is not None})
+    if threads:
+        opts["threads"] = int(threads)
+    if time_limit:
+        opts["time_limit"] = float(time_limit)
+    for k, v in opts.items():
+        if h.setOptionValue(k, v) != highspy.HighsStatus.kOk:
+            raise ValueError(f"HiGHS rejected option {k}={v!r}")
+    h.passModel(to_highs(lp))
+    return h
+
+
+def solve(lp: LinearProgram, threads: int | None = None, time_limit: float | None = None, log: bool = False,
+          **options) -> Solution:
+    """Solve with HiGHS; `options` are HiGHS option names (solver, run_crossover, presolve, ...)."""
+    t0 = time.perf_counter()
+    h = make_highs(lp, threads=threads, time_limit=time_limit, log=log, **options)
+    t1 = time.perf_counter()
+    h.HandleKeyboardInterrupt = True
+    h.run()
+    t2 = time.perf_counter()
+    return read_solution(h, pass_seconds=t1 - t0, solve_seconds=t2 - t1)
+
+
+def read_solution(h: highspy.Highs, pass_seconds: float = 0.0, solve_seconds: float = 0.0) -> Solution:
+    ms = h.getModelStatus()
+    name = str(ms).split(".")[-1]
+    status = _STATUS.get(name, "error")
+    info = h.getInfo()
+    sol = h.getSolution()
+    primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    out = Solution(status=status, message=h.modelStatusToString(ms), primal_feasible=bool(primal),
+                   pass_seconds=pass_seconds, solve_seconds=solve_seconds,
+                   iterations={"simplex": int(info.simplex_iteration_count), "ipm": int(info.ipm_iteration_count),
+                               "crossover": int(info.crossover_iteration_count)})
+    if primal or status == "optimal":
+        out.objective = float(info.objective_function_value)
+        out.x = np.asarray(sol.col_value)
+        out.row_activity = np.asarray(sol.row_value)
+    if sol.dual_valid:
+        out.row_dual = np.asarray(sol.row_dual)
+        out.col_dual = np.asarray(sol.col_dual)
+    return out
