@@ -6,6 +6,8 @@ __version__ = "0.1.0"
 
 from .errors import CaseError, GridoptError, Problem, SolveError, UsageError
 from .network import Network, load_case, write_case
+from .formulation import build_lp
+from .engine import dispatch
 
 __all__ = ["CaseError", "GridoptError", "Network", "Problem", "SolveError", "UsageError", "__version__",
            "build_lp", "dispatch", "load_case", "write_case"]

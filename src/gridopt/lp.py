@@ -168,4 +168,4 @@ class LinearProgram:
         return int(self.matrix.nnz)
 
     def size_info(self) -> dict[str, int]:
-        return {"rows": self.nrows, "columns": self.ncols, "nonzeros": self.nnz}
+        return {"rows": int(self.nrows), "columns": int(self.ncols), "nonzeros": self.nnz}

@@ -49,6 +49,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "gas_lhv_gj_per_kcm": 34.0,
     "penalties": DEFAULT_PENALTIES,
     "reserves": {},
+    "published_capacity_mw": {},
 }
 
 EXTERNAL = "external"
@@ -98,8 +99,10 @@ def _coerce_table(component: str, raw: pd.DataFrame, file: str, problems: list[P
                 try:
                     if a.type == "float":
                         x = float(text)
-                        if a.required and math.isnan(x):
-                            problems.append(Problem(file, rowref, a.name, "NaN, a number is required"))
+                        if math.isnan(x):
+                            if a.required:
+                                problems.append(Problem(file, rowref, a.name, "NaN, a number is required"))
+                            x = a.default
                     elif a.type == "int":
                         fx = float(text)
                         if not fx.is_integer():
@@ -146,6 +149,15 @@ def _merge_config(raw: Mapping[str, Any], file: str, problems: list[Problem]) ->
             problems.append(Problem(file, "", key, f"unknown key (expected one of: {', '.join(DEFAULT_CONFIG)})"))
             continue
         default = DEFAULT_CONFIG[key]
+        if key == "published_capacity_mw":
+            ok = isinstance(value, dict) and all(
+                isinstance(v, dict) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v.values())
+                for v in value.values())
+            if not ok:
+                problems.append(Problem(file, "", key, "expected tables of region -> {carrier = MW}"))
+            else:
+                cfg[key] = {r: {c: float(x) for c, x in v.items()} for r, v in value.items()}
+            continue
         if isinstance(default, dict):
             if not isinstance(value, dict):
                 problems.append(Problem(file, "", key, "expected a table"))

@@ -60,9 +60,32 @@ def to_highs(lp: LinearProgram) -> highspy.HighsLp:
     return h
 
 
+_banner_shown = False
+
+
+def new_highs() -> highspy.Highs:
+    """A Highs instance; the once-per-process banner HiGHS prints on stdout is kept off the CLI's output."""
+    global _banner_shown
+    if _banner_shown:
+        return highspy.Highs()
+    import os
+    import sys
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _banner_shown = True
+    return h
+
+
 def make_highs(lp: LinearProgram, threads: int | None = None, time_limit: float | None = None,
                log: bool = False, **options) -> highspy.Highs:
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", bool(log))
     opts = dict(DEFAULT_OPTIONS)
     opts.update({k: v for k, v in options.items() if v is not None})

@@ -1,0 +1,190 @@
+"""The `gridopt` command: parses, calls the API, prints. No model logic lives here.
+
+Exit codes: 0 ok, 1 invalid case, 2 wrong usage, 3 infeasible/unbounded/solver failure, 4 time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import CaseError, GridoptError, UsageError
+
+
+def _kv(text: str) -> tuple[str, float]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected REGION=VALUE, got {text!r}")
+    k, v = text.split("=", 1)
+    try:
+        return k.strip(), float(v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{v!r} is not a number in {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
+    return v
+
+
+def _nonneg_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return v
+
+
+def _progress(msg: str) -> None:
+    print(f"[gridopt {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _add_case_opts(p: argparse.ArgumentParser, dispatch_opts: bool = True) -> None:
+    p.add_argument("case", help="case name in networks/ or path to a case folder")
+    p.add_argument("--scenario", default=None, help="scenario overlay from the case's scenarios/ folder")
+    if not dispatch_opts:
+        return
+    p.add_argument("--start", default=None, help="first snapshot, e.g. 2025-07-01 (China Standard Time); default: first")
+    p.add_argument("--hours", type=_positive_int, default=168, help="number of hourly snapshots (default 168)")
+    p.add_argument("--carbon-price", type=_nonneg_float, default=None,
+                   help="carbon price in CNY per tCO2 (default: the case's)")
+    p.add_argument("--carbon-cap", type=_kv, action="append", default=[], metavar="REGION=TONNES",
+                   help="cap on CO2 over the horizon, in tonnes, per region or 'system' (repeatable)")
+    p.add_argument("--carbon-intensity-cap", type=_kv, action="append", default=[], metavar="REGION=T_PER_MWH",
+                   help="cap on CO2 intensity of the region's generation, tCO2/MWh (repeatable)")
+    p.add_argument("--kvl", choices=["cycles", "angles"], default="cycles",
+                   help="Kirchhoff's voltage law on a cycle basis (default) or with voltage angles")
+    p.add_argument("--no-reserves", action="store_true", help="drop the upward reserve requirement")
+    p.add_argument("--no-gas", action="store_true", help="gas units buy fuel at fixed prices, no gas network")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="gridopt", description="Hourly least-cost, least-CO2 dispatch of a power and gas system.")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="dispatch a case and write its results folder")
+    _add_case_opts(p)
+    p.add_argument("--out", default=None, help="results folder (default results/<case>[_<scenario>])")
+    p.add_argument("--solver", choices=["highs", "pyomo"], default="highs",
+                   help="highs: sparse fast path (default); pyomo: the pyomo twin model via HiGHS")
+    p.add_argument("--time-limit", type=_nonneg_float, default=None, help="solver time limit in seconds")
+    p.add_argument("--threads", type=_positive_int, default=1, help="solver threads (default 1: deterministic)")
+
+    p = sub.add_parser("validate", help="check a case; one line per problem, exit 1 if any")
+    _add_case_opts(p, dispatch_opts=False)
+
+    p = sub.add_parser("info", help="buses, lines, units by carrier and region, horizon, LP size")
+    _add_case_opts(p, dispatch_opts=False)
+    p.add_argument("--hours", type=_positive_int, default=24, help="horizon used to report the LP size (default 24)")
+
+    p = sub.add_parser("export-lp", help="write the LP as an MPS file through HiGHS")
+    _add_case_opts(p)
+    p.add_argument("path", help="output .mps (or .lp) file")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = parser()
+    args = ap.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except CaseError as exc:
+        for prob in exc.problems:
+            print(f"error: {prob}", file=sys.stderr)
+        return exc.exit_code
+    except GridoptError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; no results written", file=sys.stderr)
+        return 130
+
+
+def _load(args) -> "object":
+    from .network import load_case
+    net = load_case(args.case)
+    return net.with_scenario(args.scenario)
+
+
+def _dispatch_kwargs(args) -> dict:
+    return dict(start=args.start, hours=args.hours, carbon_price=args.carbon_price,
+                carbon_caps=dict(args.carbon_cap), intensity_caps=dict(args.carbon_intensity_cap),
+                kvl=args.kvl, reserves=not args.no_reserves, gas=not args.no_gas)
+
+
+def cmd_run(args) -> int:
+    from .engine import dispatch
+    from .report import summary_text
+    from .results import write_atomic
+    _progress(f"loading {args.case}" + (f" with scenario {args.scenario}" if args.scenario else ""))
+    net = _load(args)
+    _progress(f"building and solving {args.hours} h from {args.start or 'the first hour'} ({args.solver})")
+    res = dispatch(net, solver=args.solver, threads=args.threads, time_limit=args.time_limit,
+                   raise_on_failure=False, **_dispatch_kwargs(args))
+    s = res.summary
+    default = f"{net.name}" + (f"_{args.scenario}" if args.scenario else "")
+    out = Path(args.out) if args.out else Path("results") / default
+    status = s["status"]
+    if status == "optimal" or (status == "time_limit" and res.tables and not res.checks):
+        write_atomic(out, s, res.tables)
+        print(summary_text(s))
+        _progress(f"results written to {out}")
+        if res.checks:
+            for c in res.checks:
+                print(f"warning: after-solve check: {c}", file=sys.stderr)
+        return 0 if status == "optimal" else 4
+    write_atomic(out, s, {})
+    if status == "time_limit":
+        print(f"error: time limit reached without a checked feasible solution; {out}/summary.json holds the status",
+              file=sys.stderr)
+        return 4
+    from .diagnose import diagnose
+    print(f"error: the LP is {status} ({s['solver_message']})", file=sys.stderr)
+    for line in diagnose(net, **_dispatch_kwargs(args)) if status == "infeasible" else []:
+        print(f"error: {line}", file=sys.stderr)
+    return 3
+
+
+def cmd_validate(args) -> int:
+    net = _load(args)
+    print(f"{args.case}: valid ({len(net.tables['buses'])} buses, {len(net.snapshots)} hours"
+          + (f", scenario {args.scenario}" if args.scenario else "") + ")")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from .report import info_text
+    net = _load(args)
+    print(info_text(net, hours=args.hours))
+    return 0
+
+
+def cmd_export_lp(args) -> int:
+    from .formulation import build_lp
+    from .solvers.highs import make_highs
+    net = _load(args)
+    ctx = build_lp(net, **_dispatch_kwargs(args))
+    h = make_highs(ctx.lp)
+    path = Path(args.path)
+    if path.suffix not in (".mps", ".lp"):
+        raise UsageError(f"{path}: the file name must end in .mps or .lp")
+    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+    h.writeModel(str(tmp))
+    tmp.replace(path)
+    info = ctx.lp.size_info()
+    print(f"wrote {path}: {info['rows']} rows, {info['columns']} columns, {info['nonzeros']} nonzeros")
+    return 0
+
+
+_COMMANDS = {"run": cmd_run, "validate": cmd_validate, "info": cmd_info, "export-lp": cmd_export_lp}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Scenario overlays: TOML files that change a case without copying it.
+
+An overlay may hold a `[case]` table (overrides of case.toml values, e.g. `year`, `carbon_price`,
+`penalties`) and arrays of tables:
+
+    [[set]]      table, names, values = {column = value}   change values of named elements
+    [[remove]]   table, names                              drop elements (memberships and series columns too)
+    [[add]]      table, rows = [{...}]                     append elements
+    [[scale]]    series, columns (optional), factor, start, end   multiply a series over [start, end)
+    [[replace]]  series, columns (optional), value, start, end    set a series over [start, end)
+
+Naming a table, element, column or series that does not exist is an error.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import CaseError, Problem
+from .network import Network
+from .schema import SCHEMA, SERIES
+
+_KEYS = {"description", "case", "set", "remove", "add", "scale", "replace"}
+
+
+def apply_overlay_file(net: Network, name: str, path: Path) -> Network:
+    try:
+        spec = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CaseError([Problem(str(path), "", "", f"not valid TOML: {exc}")]) from None
+    return apply_overlay(net, spec, name=name, file=str(path))
+
+
+def apply_overlay(net: Network, spec: dict[str, Any], name: str = "overlay", file: str = "overlay") -> Network:
+    """A new network with `spec` applied; every problem is collected and raised as one CaseError."""
+    problems: list[Problem] = []
+    for k in spec:
+        if k not in _KEYS:
+            problems.append(Problem(file, "", k, f"unknown overlay key (expected one of: {', '.join(sorted(_KEYS))})"))
+    tables = {k: v.reset_index() if v.index.name == "name" else v.copy() for k, v in net.tables.items()}
+    series = {k: v.copy() for k, v in net.series.items()}
+    config = {k: (dict(v) if isinstance(v, dict) else v) for k, v in net.config.items()}
+    for k, v in spec.get("case", {}).items():
+        if k not in config:
+            problems.append(Problem(file, "case", k, "unknown case setting"))
+        elif isinstance(config[k], dict) and isinstance(v, dict):
+            config[k] = {**config[k], **v}
+        else:
+            config[k] = v
+
+    def table_of(i: int, kind: str, entry: dict) -> str | None:
+        t = entry.get("table")
+        if t not in SCHEMA:
+            problems.append(Problem(file, f"{kind} #{i + 1}", "table", f"unknown table {t!r}"))
+            return None
+        return t
+
+    def check_names(i: int, kind: str, t: str, names: list) -> list:
+        have = set(tables[t]["name"]) if "name" in tables[t] else set()
+        missing = [n for n in names if n not in have]
+        for n in missing:
+            problems.append(Problem(file, f"{kind} #{i + 1}", "names", f"no element {n!r} in {t}"))
+        return [n for n in names if n in have]
+
+    for i, e in enumerate(spec.get("set", [])):
+        t = table_of(i, "set", e)
+        if t is None:
+            continue
+        names = check_names(i, "set", t, list(e.get("names", [])))
+        for col, val in e.get("values", {}).items():
+            if col not in SCHEMA[t] or col == "name":
+                problems.append(Problem(file, f"set #{i + 1}", col, f"no column {col!r} in {t}"))
+                continue
+            mask = tables[t]["name"].isin(names)
+            tables[t].loc[mask, col] = val
+    for i, e in enumerate(spec.get("remove", [])):
+        t = table_of(i, "remove", e)
+        if t is None:
+            continue
+        names = check_names(i, "remove", t, list(e.get("names", [])))
+        tables[t] = tables[t][~tables[t]["name"].isin(names)].reset_index(drop=True)
+        if t in ("lines", "transformers", "links"):
+            m = tables["interface_members"]
+            tables["interface_members"] = m[~m["branch"].isin(names)].reset_index(drop=True)
+        for sname, spec_s in SERIES.items():
+            if spec_s.component == t and sname in series:
+                series[sname] = series[sname].drop(columns=[n for n in names if n in series[sname].columns])
+    for i, e in enumerate(spec.get("add", [])):
+        t = table_of(i, "add", e)
+        if t is None:
+            continue
+        rows = pd.DataFrame(e.get("rows", []))
+        for col in rows.columns:
+            if col not in SCHEMA[t]:
+                problems.append(Problem(file, f"add #{i + 1}", col, f"no column {col!r} in {t}"))
+        tables[t] = pd.concat([tables[t], rows[[c for c in rows.columns if c in SCHEMA[t]]]], ignore_index=True)
+    for kind in ("scale", "replace"):
+        for i, e in enumerate(spec.get(kind, [])):
+            sname = e.get("series")
+            if sname not in series:
+                problems.append(Problem(file, f"{kind} #{i + 1}", "series",
+                                        f"no series {sname!r} in the case (have: {', '.join(sorted(series))})"))
+                continue
+            df = series[sname]
+            cols = e.get("columns", list(df.columns))
+            bad = [c for c in cols if c not in df.columns]
+            for c in bad:
+                problems.append(Problem(file, f"{kind} #{i + 1}", "columns", f"no column {c!r} in series {sname}"))
+            cols = [c for c in cols if c in df.columns]
+            try:
+                lo = pd.Timestamp(e["start"]) if "start" in e else df.index[0]
+                hi = pd.Timestamp(e["end"]) if "end" in e else df.index[-1] + pd.Timedelta("1h")
+            except (ValueError, TypeError):
+                problems.append(Problem(file, f"{kind} #{i + 1}", "start", "start/end are not timestamps"))
+                continue
+            rows = (df.index >= lo) & (df.index < hi)
+            if not rows.any():
+                problems.append(Problem(file, f"{kind} #{i + 1}", "start", f"[{lo}, {hi}) selects no hour of the series"))
+            key = "factor" if kind == "scale" else "value"
+            val = e.get(key)
+            if not isinstance(val, (int, float)) or isinstance(val, bool) or not np.isfinite(val):
+                problems.append(Problem(file, f"{kind} #{i + 1}", key, f"expected a number, got {val!r}"))
+                continue
+            df = df.astype({c: float for c in cols})
+            if kind == "scale":
+                df.loc[rows, cols] = df.loc[rows, cols] * float(val)
+            else:
+                df.loc[rows, cols] = float(val)
+            series[sname] = df
+    if problems:
+        raise CaseError(problems)
+    try:
+        out = Network.from_tables(config, tables, series, path=net.path, scenario_files=net.scenario_files)
+    except CaseError as exc:
+        raise CaseError([Problem(f"{file} -> {p.file}", p.row, p.column, p.message) for p in exc.problems]) from None
+    return out.replace(scenario=name if net.scenario == "base" else f"{net.scenario}+{name}")
