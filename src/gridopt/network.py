@@ -445,7 +445,7 @@ def write_case(net: Network, folder: str | os.PathLike) -> Path:
     for comp in COMPONENTS:
         df = net.tables[comp]
         if len(df) or comp == "buses":
-            df.reset_index().to_csv(out / _file_of(comp), index=False)
+            (df.reset_index() if df.index.name == "name" else df).to_csv(out / _file_of(comp), index=False)
     if net.series:
         ts = out / "timeseries"
         ts.mkdir(exist_ok=True)
