@@ -345,22 +345,27 @@ def month_index() -> np.ndarray:
     return SNAPSHOTS.month.to_numpy() - 1
 
 
+DAY_START = np.repeat(np.arange(365) * 24.0, 24)   # hour of each snapshot's day start
+DAY_NOON = DAY_START + 12.0
+
+
 def monthly_anchor_curve(values: list[float]) -> np.ndarray:
-    """Hourly curve linear between values anchored at the first hour of each month (cyclic)."""
+    """Daily-step curve, linear between values anchored at the first hour of each month (cyclic);
+    each day holds the value of its first hour."""
     starts = [pd.Timestamp(YEAR, m, 1) for m in range(1, 13)] + [pd.Timestamp(YEAR + 1, 1, 1)]
     xs = np.array([(s - SNAPSHOTS[0]) / pd.Timedelta(hours=1) for s in starts])
     ys = np.array(list(values) + [values[0]], dtype=float)
-    return np.interp(np.arange(HOURS, dtype=float), xs, ys)
+    return np.interp(DAY_START, xs, ys)
 
 
 def mid_month_curve(values: list[float]) -> np.ndarray:
-    """Hourly curve through monthly means placed at mid-month, linear and cyclic."""
+    """Daily-step curve through monthly means placed at mid-month, linear and cyclic (value at noon)."""
     mids = [pd.Timestamp(YEAR, m, 1) + (pd.Timestamp(YEAR + (m == 12), m % 12 + 1, 1) - pd.Timestamp(YEAR, m, 1)) / 2
             for m in range(1, 13)]
     xs = np.array([(s - SNAPSHOTS[0]) / pd.Timedelta(hours=1) for s in mids])
     xs = np.concatenate([[xs[-1] - HOURS], xs, [xs[0] + HOURS]])
     ys = np.concatenate([[values[-1]], values, [values[0]]])
-    return np.interp(np.arange(HOURS, dtype=float), xs, ys)
+    return np.interp(DAY_NOON, xs, ys)
 
 
 def ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
@@ -375,9 +380,8 @@ def ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
 
 
 def daily_to_hourly(daily: np.ndarray) -> np.ndarray:
-    """Smooth hourly curve through daily values placed at noon."""
-    xs = np.arange(len(daily)) * 24.0 + 12.0
-    return np.interp(np.arange(HOURS, dtype=float), xs, daily)
+    """Daily values held through each day's 24 hours."""
+    return np.repeat(daily[:365], 24)
 
 
 def bisect(f, lo: float, hi: float, target: float, n: int = 60) -> float:
@@ -794,7 +798,7 @@ def build_wind(gens: pd.DataFrame, info: dict) -> pd.DataFrame:
             return np.where(v > 25.0, 0.0, p)
 
         s = bisect(lambda ss: power(ss).mean(), 1.0, 40.0, WIND_CF[z])
-        out[g["name"]] = np.round(power(s) * 0.97 / 0.97, 3)
+        out[g["name"]] = np.round(power(s), 3)
     df = pd.DataFrame(out, index=SNAPSHOTS)
     info["wind_cf"] = df.mean().round(4).to_dict()
     return df
@@ -931,9 +935,9 @@ def build_prices() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def build_gas_demand(gas: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    doy = (np.arange(HOURS) + 0.5) / 24.0
+    doy = DAY_NOON / 24.0   # seasonal factors step once a day
     hod = SNAPSHOTS.hour.to_numpy()
-    dow = SNAPSHOTS.dayofweek.to_numpy()
+    dow = SNAPSHOTS.day_of_week.to_numpy()
     res_day = np.array([0.55, 0.50, 0.48, 0.48, 0.55, 0.75, 1.15, 1.45, 1.30, 1.05, 1.05, 1.30,
                         1.25, 0.95, 0.90, 0.90, 1.00, 1.30, 1.55, 1.50, 1.30, 1.05, 0.85, 0.65])
     res_day = res_day / res_day.mean()

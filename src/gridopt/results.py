@@ -22,7 +22,7 @@ from .formulation.hydro import MWH_PER_HM3_PER_MW_PER_M3S, cascade_energy
 from .lp import OBJ_SCALE
 from .solvers.highs import Solution
 
-TABLES = ("generation", "storage", "hydro", "flows", "interfaces", "prices", "emissions", "gas")
+TABLES = ("generation", "storage", "hydro", "flows", "interfaces", "prices", "reserves", "emissions", "gas")
 
 
 def _long(snaps: pd.DatetimeIndex, names: pd.Index, label: str, **cols: np.ndarray) -> pd.DataFrame:
@@ -247,6 +247,17 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
                              price_cny_per_mwh=R("balance") / w)
     pen["interruptible_shed_cny"] = wsum(shed_i) * ctx.penalty("voll_interruptible_cny_per_mwh")
     pen["firm_shed_cny"] = wsum(shed_f) * ctx.penalty("voll_firm_cny_per_mwh")
+
+    # ---- reserves: requirement, headroom provided, price (dual of the reserve row per MW and hour) --------
+    if "reserve" in lp.rows:
+        rb = lp.rows["reserve"]
+        req = ctx.data["reserve_requirement"]
+        lower = rb.take(lp.arrays()["row_lower"])
+        act = rb.take(sol.row_activity) if sol.row_activity.size else np.full(req.shape, np.nan)
+        tables["reserves"] = _long(snaps, rb.elements, "region", requirement_mw=req, provided_mw=act + (req - lower),
+                                   price_cny_per_mw=R("reserve") / w)
+    else:
+        tables["reserves"] = pd.DataFrame(columns=["hour", "region", "requirement_mw", "provided_mw", "price_cny_per_mw"])
 
     # ---- emissions -----------------------------------------------------------------------------------
     genall = tables["generation"]

@@ -1,0 +1,188 @@
+"""Properties of the LP: physics recomputed from the result tables, duals against perturbed re-solves,
+and random small networks (hypothesis) on which both KVL formulations agree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tiny import series
+
+import gridopt
+from gridopt.checks import power_balance_residual
+from gridopt.formulation.transmission import ac_branches, cycle_matrix
+from gridopt.network import Network
+
+K = 3600 / 1e6
+
+
+def recompute_objective(net: Network, r) -> float:
+    """Cost + penalties recomputed from the written tables and the case's prices (CNY)."""
+    s = r.summary
+    w = net.weightings(slice(None))
+    wmap = pd.Series(1.0, index=net.snapshots) if "weighting" not in net.series else net.series["weighting"]["weighting"]
+    g = r.generation
+    gens = net.tables["generators"]
+    gg = g[g["unit"].isin(gens.index)].merge(gens, left_on="unit", right_index=True, suffixes=("", "_t"))
+    wt = gg["hour"].map(wmap).to_numpy()
+    internal = (gg["region"] != "external").to_numpy()
+    unit_cost = gg["marginal_cost"] + gg["fuel_price"] * gg["heat_rate"] + s["carbon_price_cny_per_t"] * gg["co2_t_per_mwh"] * internal
+    total = float((wt * gg["p_mw"] * unit_cost).sum())
+    total += float((wt * gg["curtailed_mw"]).sum()) * net.config["penalties"]["curtailment_cny_per_mwh"]
+    pr = r.prices
+    pen = net.config["penalties"]
+    wp = pr["hour"].map(wmap)
+    total += float((wp * pr["shed_interruptible_mw"]).sum()) * pen["voll_interruptible_cny_per_mwh"]
+    total += float((wp * pr["shed_firm_mw"]).sum()) * pen["voll_firm_cny_per_mwh"]
+    # start-ups, markets, storage, hydro and link terms come from the summary's own breakdown; check their sum
+    rest = (s["cost_cny"]["start_up_cny"] + s["cost_cny"]["imports_cny"] + s["cost_cny"]["export_revenue_cny"]
+            + s["cost_cny"]["transmission_cny"] + sum(v for k, v in s["penalties_cny"].items()
+                                                      if k not in ("curtailment_cny", "interruptible_shed_cny", "firm_shed_cny")))
+    hy = r.hydro
+    res = net.tables["reservoirs"]
+    total += float((hy["hour"].map(wmap) * hy["p_mw"] * hy["reservoir"].map(res["marginal_cost"])).sum())
+    del w
+    return total + rest
+
+
+def check_physics(net: Network, r) -> None:
+    t = r.tables
+    scale = max(1.0, t["prices"]["load_mw"].abs().max())
+    assert power_balance_residual(t).abs().max() <= 1e-6 * scale
+    # line limits
+    fl = t["flows"]
+    assert (fl["p0_mw"].abs() <= np.maximum(fl["limit_mw"], fl["limit_reverse_mw"]) + 1e-6 * scale).all()
+    # Kirchhoff's voltage law around every cycle of the AC network
+    from gridopt.formulation import build_lp
+    ctx = build_lp(net, start=r.summary["start"], hours=r.summary["hours"])
+    br = ac_branches(ctx)
+    if len(br):
+        C = cycle_matrix(br)
+        f = fl[fl["kind"].isin(["ac", "transformer"])].pivot(index="hour", columns="branch", values="p0_mw")[br.index]
+        if len(C):
+            kvl = (f.to_numpy() * br["x_pu"].to_numpy()) @ C.T
+            assert np.abs(kvl).max() <= 1e-6 * max(1.0, np.abs(f.to_numpy() * br["x_pu"].to_numpy()).max()) * 10
+    # storage dynamics
+    su = net.active("storage_units")
+    if len(su):
+        stt = t["storage"]
+        for name, row in su.iterrows():
+            s = stt[stt["unit"] == name].sort_values("hour")
+            soc = s["soc_mwh"].to_numpy()
+            prev = np.r_[soc[-1] if row["cyclic_state_of_charge"] else row["state_of_charge_initial"], soc[:-1]]
+            expect = (1 - row["standing_loss"]) * prev + row["efficiency_store"] * s["charge_mw"].to_numpy() \
+                - s["discharge_mw"].to_numpy() / row["efficiency_dispatch"]
+            assert np.allclose(soc, expect, atol=1e-6 * max(1.0, soc.max()))
+    # reservoir volumes with upstream arrivals
+    res = net.active("reservoirs")
+    if len(res):
+        hy = t["hydro"]
+        piv = {c: hy.pivot(index="hour", columns="reservoir", values=c)[res.index]
+               for c in ("volume_hm3", "natural_inflow_m3s", "upstream_inflow_m3s", "release_m3s", "spill_m3s")}
+        vol = piv["volume_hm3"].to_numpy()
+        prev = np.vstack([res["volume_initial_hm3"].to_numpy()[None, :], vol[:-1]])
+        net_in = piv["natural_inflow_m3s"] + piv["upstream_inflow_m3s"] - piv["release_m3s"] - piv["spill_m3s"]
+        assert np.allclose(vol, prev + K * net_in.to_numpy(), atol=1e-6 * max(1.0, vol.max()))
+        out = (piv["release_m3s"] + piv["spill_m3s"]).to_numpy()
+        for i, (name, row) in enumerate(res.iterrows()):
+            if row["downstream"] in res.index:
+                j = res.index.get_loc(row["downstream"])
+                d = int(row["delay_hours"])
+                arrivals = np.zeros(len(vol))
+                arrivals[d:] = out[:len(vol) - d, i]
+                others = piv["upstream_inflow_m3s"].to_numpy()[:, j] - arrivals
+                assert (others[d:] >= -1e-6).all()
+    # emissions
+    g = t["generation"]
+    em = g.groupby(["hour", "region"])["co2_t"].sum()
+    assert np.allclose(em.to_numpy(), t["emissions"].set_index(["hour", "region"])["co2_t"].reindex(em.index).to_numpy())
+    # objective = cost + penalties, and recomputed from the tables
+    s = r.summary
+    assert s["objective_cny"] == pytest.approx(s["cost_total_cny"] + s["penalties_total_cny"], rel=1e-7, abs=1e-3)
+    assert s["objective_cny"] == pytest.approx(recompute_objective(net, r), rel=1e-7, abs=1e-3)
+
+
+def test_small_case_physics(small):
+    r = gridopt.dispatch(small)
+    assert not r.checks
+    check_physics(small, r)
+
+
+@pytest.mark.parametrize("bus, hour", [("a", 3), ("b", 1), ("c", 4), ("x", 2), ("c", 0)])
+def test_price_lies_between_perturbed_cost_differences(small, bus, hour):
+    """price * weighting in [(C0 - C(-e))/e, (C(+e) - C0)/e]; equal to both where the dual is not degenerate.
+
+    Load also sets the region's reserve requirement (share * load), so the marginal cost of load is the
+    energy price plus share * the reserve price of the bus's region.
+    """
+    base = gridopt.dispatch(small)
+    price = base.prices.set_index(["bus", "hour"])["price_cny_per_mwh"].loc[(bus, small.snapshots[hour])]
+    region = small.tables["buses"].at[bus, "region"]
+    rv = base.reserves.set_index(["region", "hour"])["price_cny_per_mw"]
+    if (region, small.snapshots[hour]) in rv.index:
+        price += small.config["reserves"][region] * rv.loc[(region, small.snapshots[hour])]
+    eps = 1e-2
+    costs = {}
+    for sign in (-1, 1):
+        load = small.series["load_firm_mw"].copy()
+        if bus not in load:
+            load[bus] = 0.0
+        load.iloc[hour, load.columns.get_loc(bus)] += sign * eps
+        if sign < 0 and load.iloc[hour, load.columns.get_loc(bus)] < 0:
+            # an external bus has no load to reduce: a market purchase lower by eps is the same thing
+            continue
+        costs[sign] = gridopt.dispatch(small.replace(series={**small.series, "load_firm_mw": load})).summary["objective_cny"]
+    c0 = base.summary["objective_cny"]
+    up = (costs[1] - c0) / eps
+    assert price <= up + 1e-3 * max(1, abs(up))
+    if -1 in costs:
+        down = (c0 - costs[-1]) / eps
+        assert down - 1e-3 * max(1, abs(down)) <= price
+        if abs(up - down) < 1e-6 * max(1.0, abs(up)):
+            assert price == pytest.approx(up, rel=1e-6)
+
+
+@st.composite
+def random_networks(draw):
+    nb = draw(st.integers(2, 5))
+    hours = draw(st.integers(1, 4))
+    names = [f"n{i}" for i in range(nb)]
+    buses = [{"name": n, "region": "A" if i % 2 == 0 else "B", "v_nom": 500.0} for i, n in enumerate(names)]
+    lines = [{"name": f"r{i}", "bus0": names[i], "bus1": names[(i + 1) % nb], "x": draw(st.floats(5, 100)),
+              "s_nom": draw(st.floats(50, 500))} for i in range(nb if nb > 2 else 1)]
+    n_chords = draw(st.integers(0, 2))
+    for k in range(n_chords):
+        a, b = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+        if a != b:
+            lines.append({"name": f"c{k}", "bus0": a, "bus1": b, "x": draw(st.floats(5, 100)), "s_nom": draw(st.floats(50, 500))})
+    gens = []
+    for i, n in enumerate(names):
+        if draw(st.booleans()) or i == 0:
+            committable = draw(st.booleans())  # a must-take minimum without commitment could be infeasible
+            gens.append({"name": f"g{i}", "bus": n, "carrier": draw(st.sampled_from(["coal", "gas"])),
+                         "p_nom": draw(st.floats(50, 800)), "marginal_cost": draw(st.floats(0, 200)),
+                         "co2_t_per_mwh": draw(st.floats(0, 1)), "committable": committable,
+                         "p_min_pu": draw(st.floats(0, 0.6)) if committable else 0.0,
+                         "start_up_cost": draw(st.floats(0, 100))})
+    su = []
+    if draw(st.booleans()):
+        su.append({"name": "s", "bus": draw(st.sampled_from(names)), "p_nom": draw(st.floats(10, 200)),
+                   "max_hours": draw(st.floats(1, 6)), "efficiency_store": draw(st.floats(0.7, 1.0)),
+                   "efficiency_dispatch": draw(st.floats(0.7, 1.0))})
+    load = {n: [draw(st.floats(0, 300)) for _ in range(hours)] for n in names}
+    cfg = {"name": "random", "regions": ["A", "B"], "timeseries_start": "2025-01-01 00:00", "hours": hours}
+    tables = {"buses": pd.DataFrame(buses), "lines": pd.DataFrame(lines), "generators": pd.DataFrame(gens)}
+    if su:
+        tables["storage_units"] = pd.DataFrame(su)
+    return Network.from_tables(cfg, tables, {"load_firm_mw": series(hours, **load)})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_networks(), st.floats(0, 150))
+def test_random_networks_balance_and_formulations_agree(n, carbon_price):
+    r = gridopt.dispatch(n, carbon_price=carbon_price)
+    check_physics(n, r)
+    a = gridopt.dispatch(n, carbon_price=carbon_price, kvl="angles")
+    assert a.summary["objective_cny"] == pytest.approx(r.summary["objective_cny"], rel=1e-6, abs=1e-4)
