@@ -8,7 +8,7 @@ Run from the repository root::
 
 Inputs are the compact copies of public data under ``timeseries/sichuan_chongqing/inputs/``
 (see ``networks/sichuan_chongqing/SOURCES.md``). Everything else is stated below as data with a
-source key ``[Sx]`` (DATA.md numbering, resolved in SOURCES.md) or marked EST (an estimate).
+source key (``[Sx]``/``[Tx]``, resolved in SOURCES.md) or marked EST (an estimate).
 The build is deterministic: fixed seeds, no clock, no network. Units: MW, MWh, hm3, m3/s,
 Mm3/h, CNY.
 """
@@ -147,7 +147,7 @@ LINKS = [
     ("DC_BAIHETAN_JIANGSU", "JS_LOWER", "EXT_JIANGSU", 8000.0, 0.0, dc_efficiency(2080), 50.0, 2080, 2022, "DC", 30.0, 0.85, "Baihetan (Butuo)-Yucheng +-800 kV hybrid [S19]"),
     ("DC_BAIHETAN_ZHEJIANG", "JS_LOWER", "EXT_ZHEJIANG", 8000.0, 0.0, dc_efficiency(2121), 50.0, 2121, 2022, "DC", 30.0, 0.85, "Baihetan (Butuo)-Zhebei +-800 kV [S20]"),
     ("DC_JINSHANG_HUBEI", "JS_UPPER", "EXT_HUBEI", 8000.0, 0.0, dc_efficiency(1900), 50.0, 1900, 2025, "DC", 40.0, 0.40, "Bangguo-Daye +-800 kV, in service 18 Dec 2025 [S14]; contract at 40% of design in the ramp-up year EST"),
-    ("DC_XILUODU_GUANGDONG", "JS_LOWER", "EXT_SOUTH", 6400.0, 0.0, dc_efficiency(1253, 0.025, 0.010), 50.0, 1253, 2014, "DC", 30.0, 0.85, "Xiluodu right bank to Guangdong, +-500 kV double bipole; not in DATA.md, UNVERIFIED"),
+    ("DC_XILUODU_GUANGDONG", "JS_LOWER", "EXT_SOUTH", 6400.0, 0.0, dc_efficiency(1253, 0.025, 0.010), 50.0, 1253, 2014, "DC", 30.0, 0.85, "Xiluodu right bank to Guangdong, +-500 kV double bipole; from general knowledge, UNVERIFIED"),
     ("DC_WUDONGDE_SOUTH", "JS_WUDONGDE", "EXT_SOUTH", 10200.0, 0.0, dc_efficiency(1452), 50.0, 1452, 2020, "DC", None, 0.0, "Wudongde outlet: Kunliulong +-800 kV plus Yunnan AC, sized to the station EST"),
     ("DC_DEYANG_BAOJI", "SC_DM", "EXT_NW", 3000.0, -1.0, dc_efficiency(574, 0.025, 0.010), 30.0, 574, 2010, "DC", None, 0.0, "De-Bao +-500 kV, bidirectional [S21][S90]; length EST"),
     ("B2B_YU_E_NORTH", "CQ_NE", "EXT_HUBEI", 2500.0, -1.0, 0.99, 10.0, np.nan, 2019, "B2B", None, 0.0, "Yu-E back-to-back, north channel (Yichang) [S22]; 2,500 of 5,000 MW EST; year UNVERIFIED"),
@@ -228,15 +228,15 @@ RULE_DAILY = {
 # Capacity targets (MW) and splits
 # --------------------------------------------------------------------------------------------
 SC_THERMAL_MW = 26450.0   # [S30], coal + gas in service in 2025
-CQ_THERMAL_MW = 16460.0   # dispatched thermal Apr 2025, DATA.md section 8 (low confidence)
+CQ_THERMAL_MW = 16460.0   # dispatched thermal Apr 2025 [T1] (low confidence)
 SC_HYDRO_OFFICIAL_MW = 100000.0   # [S32]: includes half of each border plant (EST counting rule)
-CQ_HYDRO_MW = 6190.0      # DATA.md section 8
+CQ_HYDRO_MW = 6190.0      # dispatched hydro Apr 2025 [T1]
 GUANYINYAN_MW = 3000.0    # [S37], Sichuan-Yunnan border, half counted in SC_PX
 JINSHA_MID_SC_MW = 560.0 + 390.0   # Jinsha (GEM) + Yinjiang (last unit Dec 2025 [S32])
 JS_UPPER_PLANTS = {"Suwalong": 1200.0, "Batang": 750.0, "Yebatan": 2440.0}   # [S37]
 LAWA_MW = 2000.0          # [S37] under construction, build_year 2026 EST
 SC_WIND_MW, SC_PV_MW = 9000.0, 23000.0   # 32 GW wind+PV end-2025 [S30][S31]; split EST
-CQ_WIND_MW, CQ_PV_MW = 2600.0, 1180.0    # DATA.md section 8 (Apr 2025)
+CQ_WIND_MW, CQ_PV_MW = 2600.0, 1180.0    # dispatched Apr 2025 [T1]
 WIND_SPLIT = {"SC_PX": 0.60, "SC_W": 0.15, "SC_LY": 0.07, "SC_S": 0.06, "SC_NE": 0.06, "SC_DM": 0.06,
               "CQ_NE": 0.40, "CQ_SE": 0.40, "CQ_W": 0.10, "CQ_C": 0.10}
 PV_SPLIT = {"SC_W": 0.40, "SC_PX": 0.35, "SC_CD": 0.06, "SC_DM": 0.05, "SC_LY": 0.04, "SC_S": 0.05, "SC_NE": 0.05,

@@ -142,4 +142,5 @@ def summarise(ctx: Context, sol: Solution, t: dict[str, pd.DataFrame], parts: di
         "interchange_regions": list(pair),
         "mean_price_cny_per_mwh": prices,
         "carbon_shadow_price_cny_per_t": shadow,
+        "gas": {k: v for k, v in parts["gas"].items()},
     }

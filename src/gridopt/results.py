@@ -114,24 +114,25 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     if committed.size:
         comm_full[:, g.index.get_indexer(lp.variables["gen_committed"].elements)] = committed
     co2 = g["co2_t_per_mwh"].to_numpy()
+    uses_gas = ctx.data["gen_uses_gas"]
+    gas_per_mwh = np.where(uses_gas, g["heat_rate"].to_numpy() / float(net.config["gas_lhv_gj_per_kcm"]) / 1000.0, 0.0)
     gen = _long(snaps, g.index, "unit", bus=g["bus"].to_numpy(), region=regions.reindex(g["bus"]).to_numpy(),
                 carrier=g["carrier"].to_numpy(), p_mw=p, available_mw=avail, curtailed_mw=curtailed,
-                committed_mw=comm_full, co2_t=p * co2)
+                committed_mw=comm_full, co2_t=p * co2, gas_mm3_per_h=p * gas_per_mwh)
     res = ctx.data["reservoirs"]
     coef = res["production_mw_per_m3s"].to_numpy()
     q = V("hydro_release")
     hp = q * coef
     rgen = _long(snaps, res.index, "unit", bus=res["bus"].to_numpy(), region=regions.reindex(res["bus"]).to_numpy(),
                  carrier="hydro_reservoir", p_mw=hp, available_mw=res["p_nom"].to_numpy(), curtailed_mw=0.0,
-                 committed_mw=np.nan, co2_t=0.0)
+                 committed_mw=np.nan, co2_t=0.0, gas_mm3_per_h=0.0)
     mk = net.tables["markets"]
     sell, buy = V("market_sell"), V("market_buy")
     mgen = _long(snaps, mk.index, "unit", bus=mk["bus"].to_numpy(), region=regions.reindex(mk["bus"]).to_numpy(),
                  carrier="import", p_mw=sell, available_mw=mk["sell_max_mw"].to_numpy(), curtailed_mw=0.0,
-                 committed_mw=np.nan, co2_t=sell * mk["co2_t_per_mwh"].to_numpy())
+                 committed_mw=np.nan, co2_t=sell * mk["co2_t_per_mwh"].to_numpy(), gas_mm3_per_h=0.0)
     tables["generation"] = pd.concat([x for x in (gen, rgen, mgen) if len(x)] or [gen], ignore_index=True)
 
-    uses_gas = ctx.data["gen_uses_gas"]
     fuel = np.where(uses_gas, 0.0, g["fuel_price"].to_numpy() * g["heat_rate"].to_numpy())
     internal = ~ctx.is_external(g["bus"])
     cost["fuel_cny"] = wsum(p * fuel)
@@ -263,7 +264,60 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     genall = tables["generation"]
     em = genall.assign(region=genall["region"]).groupby(["hour", "region"], sort=True)["co2_t"].sum()
     tables["emissions"] = em.reset_index()
-    tables.setdefault("gas", pd.DataFrame(columns=["hour", "node"]))
+    tables["gas"], gas_parts = _gas_table(ctx, sol, x, R, w)
+    cost.update(gas_parts.pop("cost"))
+    pen.update(gas_parts.pop("penalties"))
 
-    parts = {"cost": cost, "penalties": pen, "end_shortfall_hm3": end_short, "water_in_transit_hm3": in_transit}
+    parts = {"cost": cost, "penalties": pen, "end_shortfall_hm3": end_short, "water_in_transit_hm3": in_transit,
+             "gas": gas_parts}
     return tables, parts
+
+
+GAS_COLUMNS = ["hour", "node", "supply_mm3_per_h", "pipeline_in_mm3_per_h", "pipeline_out_mm3_per_h",
+               "storage_injection_mm3_per_h", "storage_withdrawal_mm3_per_h", "inventory_mm3", "power_burn_mm3_per_h",
+               "other_demand_mm3_per_h", "shed_mm3_per_h", "price_cny_per_kcm"]
+
+
+def _gas_table(ctx: Context, sol: Solution, x: np.ndarray, R, w: np.ndarray):
+    """Per gas node and hour: every term of the gas balance (Mm3/h), inventory (Mm3) and price (CNY/1000 m3)."""
+    lp, T = ctx.lp, ctx.T
+    if "gas_balance" not in lp.rows:
+        return pd.DataFrame(columns=GAS_COLUMNS), {"cost": {}, "penalties": {}}
+    from .formulation.gas import KCM_PER_MM3, _TIER
+    nodes = ctx.net.tables["gas_nodes"].index
+    V = lambda name: lp.variables[name].take(x) / KCM_PER_MM3  # noqa: E731 - Mm3/h
+    def at_nodes(values: np.ndarray, node_names) -> np.ndarray:
+        out = np.zeros((T, len(nodes)))
+        np.add.at(out, (slice(None), nodes.get_indexer(pd.Index(node_names))), values)
+        return out
+    sup, pipes, stor, dem = (ctx.data[k] for k in ("gas_supplies", "pipelines", "gas_storages", "gas_demands"))
+    s, fwd, rev = V("gas_supply"), V("pipe_fwd"), V("pipe_rev")
+    inj, wd, inv, shed = V("gas_injection"), V("gas_withdrawal"), V("gas_inventory"), V("gas_shed")
+    eff = pipes["efficiency"].to_numpy()
+    pin = at_nodes(eff * fwd, pipes["node1"]) + at_nodes(eff * rev, pipes["node0"])
+    pout = at_nodes(fwd, pipes["node0"]) + at_nodes(rev, pipes["node1"])
+    burn = np.zeros((T, len(nodes)))
+    for b in ctx.gas_burn:
+        np.add.at(burn, (slice(None), b.key), x[b.idx] * b.coef / KCM_PER_MM3)
+    demand = ctx.data["gas_demand"] / KCM_PER_MM3
+    table = _long(ctx.snapshots, nodes, "node", supply_mm3_per_h=at_nodes(s, sup["node"]), pipeline_in_mm3_per_h=pin,
+                  pipeline_out_mm3_per_h=pout, storage_injection_mm3_per_h=at_nodes(inj, stor["node"]),
+                  storage_withdrawal_mm3_per_h=at_nodes(wd, stor["node"]), inventory_mm3=at_nodes(inv, stor["node"]),
+                  power_burn_mm3_per_h=burn, other_demand_mm3_per_h=at_nodes(demand, dem["node"]),
+                  shed_mm3_per_h=at_nodes(shed, dem["node"]), price_cny_per_kcm=R("gas_balance") / w)
+    ws = lambda a: float((w * a).sum()) * KCM_PER_MM3  # noqa: E731 - weighted kcm over the horizon
+    pen = {"gas_shed_cny": sum(ws(shed[:, i]) * ctx.penalty(_TIER.get(k, "gas_shed_industry_cny_per_kcm"))
+                              for i, k in enumerate(dem["kind"]))}
+    cost = {"gas_supply_cny": ws(s * sup["cost_cny_per_kcm"].to_numpy()),
+            "gas_transport_cny": ws((fwd + rev) * pipes["cost_cny_per_kcm"].to_numpy()),
+            "gas_storage_cny": ws(wd * stor["cost_cny_per_kcm"].to_numpy())}
+    wm = lambda a: float((w * a).sum())  # noqa: E731 - weighted Mm3
+    totals = {"supply_mm3": {n: wm(s[:, i]) for i, n in enumerate(sup.index)},
+              "storage_withdrawn_mm3": wm(wd), "storage_injected_mm3": wm(inj), "power_burn_mm3": wm(burn),
+              "other_demand_mm3": wm(demand), "shed_mm3": wm(shed),
+              "shed_by_kind_mm3": {k: wm(shed[:, (dem["kind"] == k).to_numpy()]) for k in sorted(set(dem["kind"]))},
+              "inventory_end_mm3": {n: float(inv[-1, i]) for i, n in enumerate(stor.index)},
+              "mean_price_cny_per_kcm": float(np.average(table["price_cny_per_kcm"],
+                                                         weights=np.maximum(table["power_burn_mm3_per_h"]
+                                                                            + table["other_demand_mm3_per_h"], 1e-12)))}
+    return table, {"cost": cost, "penalties": pen, **totals}
