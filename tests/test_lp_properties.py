@@ -82,7 +82,8 @@ def check_physics(net: Network, r) -> None:
         piv = {c: hy.pivot(index="hour", columns="reservoir", values=c)[res.index]
                for c in ("volume_hm3", "natural_inflow_m3s", "upstream_inflow_m3s", "release_m3s", "spill_m3s")}
         vol = piv["volume_hm3"].to_numpy()
-        prev = np.vstack([res["volume_initial_hm3"].to_numpy()[None, :], vol[:-1]])
+        v0 = r.context.data["volume_initial"] if r.context is not None else res["volume_initial_hm3"].to_numpy()
+        prev = np.vstack([np.asarray(v0)[None, :], vol[:-1]])
         net_in = piv["natural_inflow_m3s"] + piv["upstream_inflow_m3s"] - piv["release_m3s"] - piv["spill_m3s"]
         assert np.allclose(vol, prev + K * net_in.to_numpy(), atol=1e-6 * max(1.0, vol.max()))
         out = (piv["release_m3s"] + piv["spill_m3s"]).to_numpy()

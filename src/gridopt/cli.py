@@ -88,6 +88,9 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export-lp", help="write the LP as an MPS file through HiGHS")
     _add_case_opts(p)
     p.add_argument("path", help="output .mps (or .lp) file")
+
+    from .interop.cli import register
+    register(sub, _COMMANDS)
     return ap
 
 

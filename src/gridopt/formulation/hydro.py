@@ -5,7 +5,7 @@ For every reservoir r and hour t (volume V in hm3, flows in m3/s, k = 0.0036 hm3
     V[t,r] = V[t-1,r] + k * (inflow[t,r] + sum_u (q[t-d_u,u] + s[t-d_u,u]) - q[t,r] - s[t,r])
 
 where u runs over the reservoirs directly upstream with travel delay d_u hours, V[-1] is the initial
-volume, and for t < d_u the upstream outflow is the stated release before the horizon (default steady
+volume (volume_initial_hm3 when the horizon starts with the series, else the target series at the start), and for t < d_u the upstream outflow is the stated release before the horizon (default steady
 state: the sum of natural inflows of u and everything above it at the first hour). Output is
 p = production_mw_per_m3s * q (constant head: a stated simplification). Hard limits: dead pool <= V <=
 maximum volume, 0 <= q <= p_nom / production, 0 <= s <= spill_max_m3s. Elastic (priced per MWh of the
@@ -74,8 +74,10 @@ def add_hydro(ctx: Context) -> None:
     before = _release_before(res, inflow[0])[has_down]
     ctx.data["release_before"] = before
 
+    v0 = initial_volume(ctx, res)
+    ctx.data["volume_initial"] = v0
     rhs = K * inflow
-    rhs[0] += res["volume_initial_hm3"].to_numpy()
+    rhs[0] += v0
     tt = np.arange(T)[:, None]
     early = tt < delay[None, :]  # (T, links): arrivals from before the horizon
     np.add.at(rhs, (np.broadcast_to(tt, early.shape)[early], np.broadcast_to(d_pos, early.shape)[early]),
@@ -119,6 +121,19 @@ def add_hydro(ctx: Context) -> None:
     rmask = res["provides_reserve"].to_numpy()
     ctx.reserve.append(Term(q.idx[:, rmask], -coef[rmask], region[rmask]))
     ctx.reserve_const.append((region[rmask], np.broadcast_to(res["p_nom"].to_numpy()[rmask], (T, rmask.sum()))))
+
+
+def initial_volume(ctx: Context, res: pd.DataFrame) -> np.ndarray:
+    """Volume before the first hour (hm3): volume_initial_hm3 at the start of the series; a horizon starting
+    later begins on the target series (the rule curve's planned volume) where the case gives one."""
+    v0 = res["volume_initial_hm3"].to_numpy(dtype=float).copy()
+    if ctx.rows.start == 0:
+        return v0
+    has = ctx.has_series("volume_target_hm3", res.index)
+    if has.any():
+        target = ctx.net.series_values("volume_target_hm3", res.index[has], slice(ctx.rows.start, ctx.rows.start + 1))[0]
+        v0[has] = np.clip(target, res["volume_min_hm3"].to_numpy()[has], res["volume_max_hm3"].to_numpy()[has])
+    return v0
 
 
 def _release_before(res: pd.DataFrame, inflow0: np.ndarray) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Exchange formats: PyPSA CSV folders in and out, MATPOWER cases in."""
