@@ -31,5 +31,12 @@ def buses(*names, region="A", v_nom=500.0):
             for i, n in enumerate(names)]
 
 
-def solve(n: Network, **kw):
-    return gridopt.dispatch(n, **kw)
+def solve(n: Network, twin: bool = True, **kw):
+    """Dispatch on the fast path; also solve the pyomo twin and require the same status and objective."""
+    res = gridopt.dispatch(n, **kw)
+    if twin:
+        other = gridopt.dispatch(n, solver="pyomo", **kw)
+        assert other.summary["status"] == res.summary["status"]
+        a, b = res.summary["objective_cny"], other.summary["objective_cny"]
+        assert abs(a - b) <= 1e-6 * max(1.0, abs(a)), (a, b)
+    return res

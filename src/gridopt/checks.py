@@ -44,14 +44,21 @@ def check_tables(t: dict[str, pd.DataFrame], rtol: float = 1e-6) -> list[str]:
     if len(over):
         r = over.iloc[0]
         issues.append(f"{len(over)} branch-hours over their limits, e.g. {r['branch']} {r['hour']}: {r['p0_mw']:.1f} MW")
+    # Simultaneous charge and discharge (or two-way flow on a lossy link) wastes energy. Where the price is
+    # not positive (a surplus that would otherwise be curtailed) it is an LP-equivalent of curtailment and
+    # costs nothing; where energy has value it means a modelling error, so only those hours are flagged.
+    price = pr.set_index(["hour", "bus"])["price_cny_per_mwh"]
+    valued = lambda hours, buses: price.reindex(pd.MultiIndex.from_arrays([hours, buses])).to_numpy() > 1e-6  # noqa: E731
     if "forward_mw" in fl:
         both = fl[(fl["forward_mw"] > tol) & (fl["reverse_mw"] > tol)]
+        both = both[valued(both["hour"], both["bus0"]) | valued(both["hour"], both["bus1"])]
         if len(both):
             r = both.iloc[0]
             issues.append(f"{len(both)} link-hours flow both ways at once, e.g. {r['branch']} {r['hour']}")
     st = t["storage"]
     if len(st):
         both = st[(st["charge_mw"] > tol) & (st["discharge_mw"] > tol)]
+        both = both[valued(both["hour"], both["bus"])]
         if len(both):
             r = both.iloc[0]
             issues.append(f"{len(both)} storage-hours charge and discharge at once, e.g. {r['unit']} {r['hour']}")

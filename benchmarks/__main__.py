@@ -1,0 +1,146 @@
+"""``python -m benchmarks``: measure gridopt phase by phase on a registry of sized cases.
+
+Examples::
+
+    python -m benchmarks --quick                       # CI smoke: tiny synthetic + shipped 24 h
+    python -m benchmarks                               # the standard suite
+    python -m benchmarks --cases shipped_168h syn_30x168 --compare solvers
+    python -m benchmarks --cases shipped_168h --compare kvl --repeat 3
+    python -m benchmarks --cases shipped_8760h --time-limit 600
+
+Writes ``benchmarks/results/<timestamp>_<label>.json`` and ``.md`` and prints the Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .cases import CASES, Case, select
+from .report import comparison_ratios, fit_exponents, markdown
+from .runner import machine_info, run_suite
+from .variants import BASELINE, COMPARISONS, Variant, pypsa_available, pyomo_available
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="cases: " + ", ".join(f"{c.name} [{'/'.join(sorted(c.tags))}]"
+                                                             for c in CASES.values()))
+    p.add_argument("--quick", action="store_true", help="smoke run: tiny synthetic + shipped 24 h (seconds)")
+    p.add_argument("--cases", nargs="+", metavar="NAME", help="cases to run (default: the standard suite)")
+    p.add_argument("--compare", nargs="+", choices=sorted(COMPARISONS), default=[],
+                   help="comparisons on the selected cases (run instead of the plain suite)")
+    p.add_argument("--repeat", type=int, default=1, help="measurements per case and variant; medians reported")
+    p.add_argument("--threads", type=int, default=1, help="HiGHS threads (default 1, recorded)")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="HiGHS time limit per solve, in seconds (status time_limit when reached)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="kill a measurement after this many seconds of wall time (default: time limit + 600 s)")
+    p.add_argument("--label", default=None, help="name of the run in the output files")
+    p.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and Markdown files")
+    p.add_argument("--no-write", action="store_true", help="print only; write no files")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    args = p.parse_args(argv)
+    if args.repeat < 1:
+        p.error("--repeat must be >= 1")
+    if args.threads < 1:
+        p.error("--threads must be >= 1")
+    return args
+
+
+def plan_for(cases: list[Case], compare: list[str], notes: list[str]) -> list[tuple[str, Case, Variant]]:
+    """(group, case, variant) triples: the baseline per case, or each comparison's variants per case."""
+    if not compare:
+        return [("suite", c, BASELINE) for c in cases]
+    plan = []
+    for name in compare:
+        if name == "pyomo":
+            ok, why = pyomo_available()
+            if not ok:
+                notes.append(f"--compare pyomo skipped: {why}")
+                continue
+        if name == "pypsa":
+            ok, why = pypsa_available()
+            if not ok:
+                notes.append(f"--compare pypsa skipped: {why}")
+                continue
+            synthetic = [c for c in cases if c.kind == "synthetic"]
+            if len(synthetic) < len(cases):
+                notes.append("--compare pypsa runs on synthetic cases only (the shipped case has no PyPSA twin)")
+            for c in synthetic:
+                plan += [(name, c, v) for v in COMPARISONS[name]()]
+            continue
+        variants = COMPARISONS[name]()
+        if name == "solvers":
+            labels = [v.label for v in variants]
+            if "pdlp" not in labels:
+                notes.append("the installed highspy has no pdlp solver")
+        for c in cases:
+            plan += [(name, c, v) for v in variants]
+    return plan
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        cases = select(args.cases) if args.cases else select(tag="quick" if args.quick else "standard")
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    notes: list[str] = []
+    plan = plan_for(cases, args.compare, notes)
+    label = args.label or ("quick" if args.quick else "-".join(["compare"] + args.compare) if args.compare
+                           else "suite")
+    started = datetime.now(timezone.utc).astimezone()
+    progress = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
+    machine = machine_info()
+    timeout = args.timeout if args.timeout is not None else (
+        args.time_limit + 600.0 if args.time_limit else None)
+    t0 = time.perf_counter()
+    results = run_suite(plan, repeat=args.repeat, threads=args.threads, time_limit=args.time_limit,
+                        timeout=timeout, progress=progress)
+    for r in results:
+        if r.get("status") == "time_limit":
+            notes.append(f"{r['case']} / {r['variant']}: HiGHS stopped at the time limit ({args.time_limit} s); "
+                         "its HiGHS run time is a lower bound")
+        if r.get("timed_out"):
+            notes.append(f"{r['case']} / {r['variant']}: killed after {timeout} s of wall time")
+    doc: dict[str, Any] = {
+        "schema": "gridopt-benchmarks/1",
+        "run": {"label": label, "started": started.isoformat(timespec="seconds"),
+                "finished": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
+                "wall_s": time.perf_counter() - t0, "argv": sys.argv[1:] if argv is None else list(argv),
+                "threads": args.threads, "repeat": args.repeat, "time_limit": args.time_limit,
+                "compare": args.compare},
+        "machine": machine,
+        "cases": {c.name: {"kind": c.kind, "hours": c.hours, "start": c.start, "n_buses": c.n_buses,
+                           "seed": c.seed, "description": c.describe()} for c in cases},
+        "results": results,
+        "ratios": comparison_ratios(results),
+        "exponents": fit_exponents(results),
+        "notes": notes,
+    }
+    doc["machine"]["load_average_end"] = machine_info()["load_average"]
+    text = markdown(doc)
+    print(text)
+    if not args.no_write:
+        args.out.mkdir(parents=True, exist_ok=True)
+        stem = f"{started.strftime('%Y%m%d-%H%M%S')}_{label}"
+        json_path, md_path = args.out / f"{stem}.json", args.out / f"{stem}.md"
+        json_path.write_text(json.dumps(doc, indent=1, default=str) + "\n", encoding="utf-8")
+        md_path.write_text(text, encoding="utf-8")
+        if progress:
+            progress(f"wrote {json_path} and {md_path}")
+    return 0 if all(r.get("ok") for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

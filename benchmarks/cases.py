@@ -1,0 +1,71 @@
+"""The registry of sized benchmark cases.
+
+A case names a network (the shipped Sichuan–Chongqing case, or a synthetic N-bus network) and a horizon.
+Cases carry tags: ``quick`` (the CI smoke), ``standard`` (what ``python -m benchmarks`` runs by default)
+and ``long`` (a quarter and a full year as one LP; run on demand with ``--cases``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SHIPPED = "sichuan_chongqing"
+SHIPPED_START = "2025-01-01 00:00"  # first hour of the shipped series (China Standard Time)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One sized case: `kind` is 'shipped' or 'synthetic'; synthetic cases give `n_buses` and `seed`."""
+
+    name: str
+    kind: str
+    hours: int
+    start: str | None = None
+    n_buses: int = 0
+    seed: int = 0
+    tags: frozenset[str] = field(default_factory=frozenset)
+
+    def network(self):
+        """The case's network (loading the shipped case, or generating the synthetic one)."""
+        if self.kind == "shipped":
+            import gridopt
+            return gridopt.load_case(SHIPPED)
+        from gridopt.synthetic import synthetic_network
+        return synthetic_network(self.n_buses, self.hours, seed=self.seed)
+
+    def describe(self) -> str:
+        if self.kind == "shipped":
+            return f"{SHIPPED}, {self.hours} h from {self.start}"
+        return f"synthetic {self.n_buses} buses x {self.hours} h (seed {self.seed})"
+
+
+def _shipped(hours: int, *tags: str) -> Case:
+    return Case(f"shipped_{hours}h", "shipped", hours, start=SHIPPED_START, tags=frozenset(tags))
+
+
+def _synthetic(n: int, hours: int, *tags: str, seed: int = 0) -> Case:
+    return Case(f"syn_{n}x{hours}", "synthetic", hours, start=None, n_buses=n, seed=seed, tags=frozenset(tags))
+
+
+CASES: dict[str, Case] = {c.name: c for c in (
+    _synthetic(4, 24, "quick"),
+    _shipped(24, "quick", "standard"),
+    _shipped(168, "standard"),
+    _shipped(720, "standard"),
+    _shipped(2190, "long"),
+    _shipped(8760, "long"),
+    _synthetic(30, 168, "standard"),
+    _synthetic(60, 168, "standard"),
+    _synthetic(30, 720, "standard"),
+    _synthetic(10, 2190, "standard"),
+)}
+
+
+def select(names: list[str] | None = None, tag: str | None = None) -> list[Case]:
+    """Cases by name (in the order given) or by tag (in registry order)."""
+    if names:
+        unknown = [n for n in names if n not in CASES]
+        if unknown:
+            raise KeyError(f"unknown case(s): {', '.join(unknown)} (known: {', '.join(CASES)})")
+        return [CASES[n] for n in names]
+    return [c for c in CASES.values() if tag is None or tag in c.tags]

@@ -1,0 +1,98 @@
+"""Variants of one case: the modelling path, the KVL formulation and the HiGHS options.
+
+A comparison (``--compare solvers|kvl|pyomo|pypsa``) is a list of variants whose first entry is the
+baseline; its ratios are taken against that baseline within the same run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+BASELINE_HIGHS: dict[str, Any] = {"solver": "ipm", "run_crossover": "on", "presolve": "on"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How a case is built and solved: `path` is 'fast' (build_lp + highspy), 'pyomo' or 'pypsa'."""
+
+    label: str
+    path: str = "fast"
+    kvl: str = "cycles"
+    highs: dict[str, Any] = field(default_factory=lambda: dict(BASELINE_HIGHS))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "path": self.path, "kvl": self.kvl, "highs": dict(self.highs)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Variant":
+        return cls(label=d["label"], path=d.get("path", "fast"), kvl=d.get("kvl", "cycles"),
+                   highs=dict(d.get("highs", BASELINE_HIGHS)))
+
+
+BASELINE = Variant("ipm+crossover")
+
+
+def highs_has_solver(name: str) -> bool:
+    """Whether the installed highspy accepts `solver=name` (pdlp, hipo, ... depend on the build)."""
+    import highspy
+
+    from gridopt.solvers.highs import new_highs
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    return h.setOptionValue("solver", name) == highspy.HighsStatus.kOk
+
+
+def solver_variants() -> list[Variant]:
+    """HiGHS simplex vs interior point with and without crossover vs PDLP; presolve on and off."""
+    out = [
+        BASELINE,
+        Variant("ipm, no crossover", highs={"solver": "ipm", "run_crossover": "off", "presolve": "on"}),
+        Variant("simplex", highs={"solver": "simplex", "presolve": "on"}),
+        Variant("ipm+crossover, presolve off", highs={"solver": "ipm", "run_crossover": "on", "presolve": "off"}),
+        Variant("simplex, presolve off", highs={"solver": "simplex", "presolve": "off"}),
+    ]
+    if highs_has_solver("pdlp"):
+        out.append(Variant("pdlp", highs={"solver": "pdlp", "presolve": "on"}))
+    if highs_has_solver("hipo"):
+        out.append(Variant("hipo", highs={"solver": "hipo", "run_crossover": "on", "presolve": "on"}))
+    return out
+
+
+def kvl_variants() -> list[Variant]:
+    """Kirchhoff's voltage law over a cycle basis (default) vs voltage angles."""
+    return [BASELINE, Variant("angles", kvl="angles")]
+
+
+def pyomo_available() -> tuple[bool, str]:
+    """Whether gridopt exposes the pyomo twin (``gridopt.build_pyomo_model``), with a note when not."""
+    import gridopt
+    try:
+        ok = hasattr(gridopt, "build_pyomo_model")
+    except ImportError as exc:  # the lazy attribute imports a module that may not exist yet
+        return False, f"gridopt.build_pyomo_model is not available ({exc})"
+    return ok, "" if ok else "gridopt.build_pyomo_model is not available"
+
+
+def pyomo_variants() -> list[Variant]:
+    return [BASELINE, Variant("pyomo twin", path="pyomo")]
+
+
+def pypsa_available() -> tuple[bool, str]:
+    try:
+        import pypsa  # noqa: F401
+    except ImportError as exc:
+        return False, f"pypsa is not installed ({exc})"
+    return True, ""
+
+
+def pypsa_variants() -> list[Variant]:
+    return [BASELINE, Variant("pypsa", path="pypsa")]
+
+
+COMPARISONS = {
+    "solvers": solver_variants,
+    "kvl": kvl_variants,
+    "pyomo": pyomo_variants,
+    "pypsa": pypsa_variants,
+}

@@ -1,0 +1,91 @@
+"""What the exchange formats share: the penalty settings of imported cases, warnings, results of an import.
+
+Imported cases must not add penalties to the objective that the source tool would not have: every
+penalty that could be non-zero at the source's optimum is set to 0, except the values of lost load,
+which are set to `IMPORT_VOLL_CNY_PER_MWH` so shedding only happens where the source would be infeasible.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import UsageError
+from ..network import DEFAULT_PENALTIES, Network, write_case
+
+IMPORT_VOLL_CNY_PER_MWH = 1e6
+HM3_PER_M3S_HOUR = 3600.0 / 1e6  # 0.0036 hm3 of water per (m3/s over one hour)
+UNLIMITED_MW = 1e5  # rating written for branches the source leaves unlimited
+
+
+class InteropWarning(UserWarning):
+    """Something a format cannot hold exactly: approximated or left out, said in one line."""
+
+
+def warn(message: str) -> None:
+    warnings.warn(message, InteropWarning, stacklevel=3)
+
+
+def import_penalties(spill_cny_per_mwh: float = 0.0) -> dict[str, float]:
+    """Penalties of an imported case: 0 everywhere, VOLLs at IMPORT_VOLL_CNY_PER_MWH, the given spill cost."""
+    pen = {k: 0.0 for k in DEFAULT_PENALTIES if not k.startswith("gas_")}
+    pen["voll_interruptible_cny_per_mwh"] = IMPORT_VOLL_CNY_PER_MWH
+    pen["voll_firm_cny_per_mwh"] = IMPORT_VOLL_CNY_PER_MWH
+    pen["spill_cny_per_mwh"] = float(spill_cny_per_mwh)
+    return pen
+
+
+def hourly_index(start: str | pd.Timestamp, hours: int) -> pd.DatetimeIndex:
+    return pd.date_range(pd.Timestamp(start), periods=hours, freq="h", name="snapshot")
+
+
+@dataclass
+class Imported:
+    """A network read from another format, with what the LP cannot hold.
+
+    `constant_cny` is a cost the source adds to its objective that is the same at every feasible
+    dispatch (MATPOWER's c0 and the cost of minimum outputs on linearised curves): the source's
+    objective equals gridopt's objective plus this constant. `carbon_cap_t` is a CO2 cap over the
+    horizon read from the source (gridopt takes caps as a run option: ``--carbon-cap system=T``).
+    """
+
+    network: Network
+    constant_cny: float = 0.0
+    carbon_cap_t: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def prepare_output(folder: str | os.PathLike, force: bool) -> Path:
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise UsageError(f"{out}: folder exists and is not empty (use --force to replace it)")
+    return out
+
+
+def write_atomic_folder(out: Path, write) -> Path:
+    """Call write(tmp_folder) and move the result to `out`: the folder appears whole or not at all."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        write(tmp)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def write_case_atomic(net: Network, folder: str | os.PathLike, force: bool = False) -> Path:
+    """`write_case` into a fresh folder, atomically."""
+    out = prepare_output(folder, force)
+    return write_atomic_folder(out, lambda tmp: write_case(net, tmp))

@@ -1,0 +1,583 @@
+"""Read a PyPSA CSV folder (as written by ``pypsa.Network.export_to_csv_folder``) into a gridopt network.
+
+The CSV files are read with pandas; PyPSA itself is not needed. Every element keeps its PyPSA name.
+
+What maps to what (PyPSA attribute -> gridopt column; units as in PyPSA, MW, MWh, ohm, currency/MWh):
+
+- buses: v_nom -> v_nom; region from a ``country`` or ``region`` column, else the one region "pypsa".
+- lines: x (ohm; r for lines on DC buses, as PyPSA's DC sub-networks use it), s_nom, s_max_pu; r, g, b
+  are not used by a linear power flow. gridopt computes x / v_nom(bus0)^2 itself, as PyPSA does.
+- transformers: x (pu on s_nom), s_nom, s_max_pu, tap_ratio: x / s_nom * tap_ratio in both tools.
+- links: p_nom, p_min_pu, p_max_pu, efficiency, marginal_cost. A link with p_min_pu < 0 becomes a
+  two-direction gridopt link (reverse limit -p_min_pu * p_nom). PyPSA's single variable delivers
+  |p| at bus0 for efficiency * |p| taken at bus1 on reverse flow, creating energy when efficiency < 1;
+  gridopt loses energy both ways (efficiency_reverse = efficiency), so such links are warned about.
+  Limits beyond [-1, 1] pu are rescaled onto p_nom.
+- generators: p_nom, p_max_pu (static or series), p_min_pu (static -> p_min_pu; series -> the
+  must_run_pu series), marginal_cost, ramp limits, p_init; co2_t_per_mwh = carrier co2_emissions
+  (t/MWh_th) / efficiency. Availability above 1 pu is rescaled onto p_nom.
+- loads: p_set (static or series) summed over the loads at each bus -> load_firm_mw.
+- storage units without inflow -> storage_units (p_nom_store = -p_min_pu * p_nom; a static
+  p_max_pu < 1 scales p_nom with max_hours scaled so the energy capacity is kept;
+  state_of_charge_initial is divided by 1 - standing_loss since PyPSA starts from it without a loss).
+- storage units with inflow -> reservoirs in energy-equivalent units: one "m3/s" is one MW of stored
+  energy flow, so volume_hm3 = energy_MWh * 0.0036 (hm3 per m3/s over one hour), inflow_m3s = inflow
+  (MW), production_mw_per_m3s = efficiency_dispatch (so release / efficiency_dispatch empties the
+  store as in PyPSA), volume_max_hm3 = max_hours * p_nom * 0.0036, volume_initial_hm3 =
+  state_of_charge_initial * 0.0036, spill_max_m3s = the largest inflow (PyPSA bounds spill by the
+  hour's inflow; gridopt's bound is static: a stated relaxation), and the case's spill penalty =
+  spill_cost / efficiency_dispatch (gridopt prices spill per MWh of the water's energy). Such units
+  must not store power (p_min_pu = 0), lose energy standing, or be cyclic: gridopt reservoirs do none.
+- snapshots: hourly timestamps (others are relabelled as consecutive hours, with a warning); the
+  weightings become the ``weighting`` series when PyPSA's objective, generator and store weightings
+  are equal (else refused; with storage they must be 1, since gridopt's storage dynamics are hourly).
+- global constraints: a CO2 cap (primary_energy on co2_emissions, sense <=) is returned as
+  `Imported.carbon_cap_t` with a warning (gridopt takes caps as a run option).
+
+Results PyPSA writes after a solve (p, q, marginal_price, state_of_charge, *_opt, mu_*...) are ignored.
+Anything the LP cannot hold (unit commitment, extendable capacities, other global constraints, shunt
+impedances, stores, multi-port links, time-varying limits gridopt has no series for, ...) is refused
+with a `CaseError` naming file, element and attribute, never dropped.
+The imported case's penalties are those of `common.import_penalties`, so gridopt's objective equals
+PyPSA's ``Network.optimize()`` objective.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import CaseError, Problem
+from ..network import Network
+from .common import HM3_PER_M3S_HOUR, Imported, hourly_index, import_penalties, warn
+
+DEFAULT_REGION = "pypsa"
+_OUTPUT_SERIES = {"p", "q", "p0", "p1", "q0", "q1", "status", "start_up", "shut_down", "marginal_price",
+                  "v_ang", "v_mag_pu", "state_of_charge", "spill", "p_store", "p_dispatch", "e", "p_slack",
+                  "maintenance", "n_mod"}
+# series gridopt holds per hour; every other input series must be constant in time
+_SUPPORTED_SERIES = {"generators": {"p_max_pu", "p_min_pu"}, "loads": {"p_set"}, "storage_units": {"inflow"}}
+_COMPONENTS = ("buses", "carriers", "generators", "loads", "lines", "transformers", "links", "storage_units",
+               "global_constraints")
+_REFUSED_COMPONENTS = {"stores": "Store components are not supported (use a StorageUnit)",
+                       "shunt_impedances": "shunt impedances are not supported by a linear dispatch",
+                       "processes": "Process components are not supported"}
+_INF = math.inf
+_NAN = math.nan
+# attribute -> (value at which it is harmless, why any other value is refused)
+_EXTENDABLE = "extendable capacity (capacity expansion) is not supported: gridopt dispatches fixed capacities"
+_REFUSE = {
+    "generators": {
+        "committable": (False, "committable generators (unit commitment) are not supported"),
+        "p_nom_extendable": (False, _EXTENDABLE),
+        "marginal_cost_quadratic": (0.0, "quadratic costs are not supported by the LP"),
+        "sign": (1.0, "generators with sign other than 1 are not supported"),
+        "e_sum_min": (-_INF, "energy sum limits are not supported"),
+        "e_sum_max": (_INF, "energy sum limits are not supported"),
+        "p_set": (_NAN, "fixed dispatch (p_set) is not supported"),
+        "maintainable": (False, "maintenance scheduling is not supported"),
+    },
+    "links": {
+        "p_nom_extendable": (False, _EXTENDABLE),
+        "committable": (False, "committable links (unit commitment) are not supported"),
+        "marginal_cost_quadratic": (0.0, "quadratic costs are not supported by the LP"),
+        "p_set": (_NAN, "fixed flow (p_set) is not supported"),
+        "delay": (0.0, "delayed links are not supported"),
+        "ramp_limit_up": (_NAN, "ramp limits on links are not supported"),
+        "ramp_limit_down": (_NAN, "ramp limits on links are not supported"),
+        "maintainable": (False, "maintenance scheduling is not supported"),
+    },
+    "lines": {
+        "s_nom_extendable": (False, _EXTENDABLE),
+        "type": ("", "line types are not supported: give x and s_nom per line"),
+        "v_ang_min": (-_INF, "angle-difference limits are not supported"),
+        "v_ang_max": (_INF, "angle-difference limits are not supported"),
+    },
+    "transformers": {
+        "s_nom_extendable": (False, _EXTENDABLE),
+        "type": ("", "transformer types are not supported: give x, s_nom and tap_ratio per transformer"),
+        "phase_shift": (0.0, "phase-shifting transformers are not supported"),
+        "v_ang_min": (-_INF, "angle-difference limits are not supported"),
+        "v_ang_max": (_INF, "angle-difference limits are not supported"),
+    },
+    "storage_units": {
+        "p_nom_extendable": (False, _EXTENDABLE),
+        "sign": (1.0, "storage units with sign other than 1 are not supported"),
+        "marginal_cost_quadratic": (0.0, "quadratic costs are not supported by the LP"),
+        "marginal_cost_storage": (0.0, "costs on the state of charge are not supported"),
+        "p_set": (_NAN, "fixed dispatch (p_set) is not supported"),
+        "p_dispatch_set": (_NAN, "fixed dispatch is not supported"),
+        "p_store_set": (_NAN, "fixed charging is not supported"),
+        "state_of_charge_set": (_NAN, "fixed states of charge are not supported"),
+    },
+    "loads": {"sign": (-1.0, "loads with sign other than -1 are not supported")},
+}
+
+
+def read_pypsa(folder: str | os.PathLike) -> Imported:
+    """Read the PyPSA CSV folder `folder` into a validated gridopt network (see the module docstring).
+
+    Raises CaseError listing every unsupported feature; warns (InteropWarning) about approximations.
+    """
+    return _Reader(Path(folder)).read()
+
+
+def _is_output_series(attr: str) -> bool:
+    return attr in _OUTPUT_SERIES or attr.startswith("mu_") or re.fullmatch(r"[pq]\d+", attr) is not None
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(b, str):
+        return ("" if a is None or (isinstance(a, float) and math.isnan(a)) else str(a).strip()) == b
+    if isinstance(b, bool):
+        return _to_bool(a, b) == b
+    try:
+        a = float(a)
+    except (TypeError, ValueError):
+        return False
+    if math.isnan(b):
+        return math.isnan(a)
+    return a == b
+
+
+def _to_bool(v: Any, default: bool) -> bool:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return default
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    return str(v).strip().lower() in ("true", "1", "1.0", "yes")
+
+
+class _Reader:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.problems: list[Problem] = []
+        self.static: dict[str, pd.DataFrame] = {}
+        self.dyn: dict[str, dict[str, pd.DataFrame]] = {}
+
+    # ---- low-level reading --------------------------------------------------------------------
+    def f(self, name: str) -> str:
+        return str(self.folder / name)
+
+    def refuse(self, comp: str, row: str, column: str, message: str) -> None:
+        self.problems.append(Problem(self.f(f"{comp}.csv"), row, column, message))
+
+    def _read_csv(self, path: Path) -> pd.DataFrame | None:
+        try:
+            return pd.read_csv(path, index_col=0)
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame()
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            self.problems.append(Problem(str(path), "", "", f"unreadable CSV: {str(exc).splitlines()[0]}"))
+            return None
+
+    def read_static(self, comp: str) -> pd.DataFrame:
+        path = self.folder / f"{comp}.csv"
+        df = self._read_csv(path) if path.is_file() else None
+        if df is None:
+            df = pd.DataFrame()
+        df.index = df.index.astype(str)
+        df.index.name = "name"
+        return df
+
+    def read_series(self, comp: str, n: int) -> dict[str, pd.DataFrame]:
+        out = {}
+        for path in sorted(self.folder.glob(f"{comp}-*.csv")):
+            attr = path.stem[len(comp) + 1:]
+            if _is_output_series(attr):
+                continue
+            df = self._read_csv(path)
+            if df is None:
+                continue
+            df.columns = df.columns.astype(str)
+            if len(df) != n:
+                self.problems.append(Problem(str(path), "", "", f"{len(df)} rows, but snapshots.csv has {n}"))
+                continue
+            bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+            if bad:
+                self.problems.append(Problem(str(path), "", bad[0], "non-numeric values"))
+                continue
+            out[attr] = df.reset_index(drop=True)
+        return out
+
+    def col(self, comp: str, attr: str, default: Any) -> pd.Series:
+        df = self.static[comp]
+        if attr not in df.columns:
+            return pd.Series([default] * len(df), index=df.index, dtype=object if isinstance(default, str) else None)
+        s = df[attr]
+        if isinstance(default, bool):
+            return s.map(lambda v: _to_bool(v, default)).astype(bool)
+        if isinstance(default, str):
+            return s.map(lambda v: default if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip())
+        vals = pd.to_numeric(s, errors="coerce")
+        for name in vals.index[vals.isna() & s.notna()]:
+            self.refuse(comp, name, attr, f"{s[name]!r} is not a number")
+        return vals.fillna(default) if not (isinstance(default, float) and math.isnan(default)) else vals
+
+    def matrix(self, comp: str, attr: str, default: float) -> pd.DataFrame:
+        """(snapshots, elements) values of attr: the static value, overridden by the series columns."""
+        static = self.col(comp, attr, default).astype(float)
+        out = pd.DataFrame(np.tile(static.to_numpy(), (self.T, 1)), columns=static.index)
+        ser = self.dyn[comp].get(attr)
+        if ser is not None:
+            cols = [c for c in ser.columns if c in out.columns]
+            out[cols] = ser[cols].to_numpy(dtype=float)
+        return out
+
+    # ---- the whole folder -------------------------------------------------------------------
+    def read(self) -> Imported:
+        if not self.folder.is_dir():
+            raise CaseError([Problem(str(self.folder), "", "", "no such folder")])
+        if not (self.folder / "buses.csv").is_file():
+            raise CaseError([Problem(self.f("buses.csv"), "", "", "missing file: not a PyPSA CSV folder")])
+        self.read_snapshots()
+        for comp, why in _REFUSED_COMPONENTS.items():
+            df = self.read_static(comp)
+            if len(df):
+                self.refuse(comp, df.index[0], "", f"{why} ({len(df)} element(s))")
+        for comp in _COMPONENTS:
+            self.static[comp] = self.read_static(comp)
+            self.dyn[comp] = self.read_series(comp, self.T) if comp not in ("buses", "carriers") else {}
+        for path in self.folder.glob("*piecewise*"):
+            self.problems.append(Problem(str(path), "", "", "piecewise cost or efficiency curves are not supported"))
+        self.drop_inactive()
+        self.fold_constant_series()
+        for comp, checks in _REFUSE.items():
+            self.refuse_nondefault(comp, checks)
+        capital = [c for c in ("generators", "links", "lines", "transformers", "storage_units")
+                   if (self.col(c, "capital_cost", 0.0) != 0).any()]
+        if capital:
+            warn(f"capital costs of {', '.join(capital)} are a constant at fixed capacities and are not imported")
+
+        buses, regions = self.buses()
+        tables: dict[str, pd.DataFrame] = {"buses": buses}
+        series: dict[str, pd.DataFrame] = {}
+        tables["lines"] = self.lines(buses)
+        tables["transformers"] = self.transformers()
+        tables["links"] = self.links()
+        tables["generators"] = self.generators(series)
+        self.loads(series)
+        su, res, spill_pen = self.storage(series)
+        tables["storage_units"], tables["reservoirs"] = su, res
+        cap = self.global_constraints()
+        if self.weights is not None:
+            if len(su) or len(res):
+                self.problems.append(Problem(self.f("snapshots.csv"), "", "stores",
+                                             "snapshot weightings other than 1 with storage units: gridopt's "
+                                             "storage dynamics are hourly"))
+            series["weighting"] = pd.DataFrame({"weighting": self.weights}, index=self.index)
+        if self.problems:
+            raise CaseError(self.problems)
+
+        name = self.network_name()
+        config = {"name": name, "description": f"imported from the PyPSA CSV folder {self.folder.name}",
+                  "timeseries_start": str(self.index[0]), "hours": self.T, "regions": regions,
+                  "penalties": import_penalties(spill_pen)}
+        for k, df in series.items():
+            df.index = self.index
+        try:
+            net = Network.from_tables(config, tables, series)
+        except CaseError as exc:
+            raise CaseError([Problem(f"{p.file} (imported from {self.folder})", p.row, p.column, p.message)
+                             for p in exc.problems]) from None
+        return Imported(net, carbon_cap_t=cap)
+
+    def network_name(self) -> str:
+        df = self.read_static("network")
+        if "name" in df.columns and len(df):
+            name = str(df["name"].iloc[0])
+        elif len(df):
+            name = str(df.index[0])
+        else:
+            name = ""
+        return self.folder.name if name in ("", "nan", "Unnamed Network") else name
+
+    def read_snapshots(self) -> None:
+        path = self.folder / "snapshots.csv"
+        net = self.read_static("network")
+        if "_multi_invest" in net.columns and len(net) and _to_bool(net["_multi_invest"].iloc[0], False):
+            self.problems.append(Problem(self.f("network.csv"), "", "_multi_invest",
+                                         "multi-period investment networks are not supported"))
+        for extra in ("investment_periods.csv", "scenarios.csv"):
+            if (self.folder / extra).is_file():
+                self.problems.append(Problem(self.f(extra), "", "", "investment periods and stochastic scenarios "
+                                                                   "are not supported"))
+        df = self._read_csv(path) if path.is_file() else None
+        if df is None or len(df) == 0:
+            labels = pd.Series(["now"])
+            df = pd.DataFrame(index=[0])
+        elif "snapshot" in df.columns:
+            labels = df["snapshot"].astype(str).reset_index(drop=True)
+        else:
+            labels = pd.Series(df.index.astype(str))
+        if "period" in df.columns:
+            self.problems.append(Problem(str(path), "", "period", "multi-period snapshots are not supported"))
+        self.T = len(labels)
+        try:
+            stamps = pd.DatetimeIndex(pd.to_datetime(labels))
+            if stamps.tz is not None:
+                stamps = stamps.tz_localize(None)
+            hourly = self.T == 1 or bool((np.diff(stamps.asi8) == 3_600_000_000_000).all())
+            start = stamps[0]
+        except (ValueError, TypeError, pd.errors.ParserError):
+            hourly, start = False, pd.Timestamp("2025-01-01 00:00")
+        if not hourly:
+            warn(f"snapshots of {self.folder.name} are not consecutive hours: relabelled as hours from {start} "
+                 "(costs keep their weightings)")
+        self.index = hourly_index(start, self.T)
+        self.weights = None
+        cols = [c for c in ("objective", "generators", "stores") if c in df.columns]
+        if not cols and "weightings" in df.columns:
+            cols = ["weightings"]
+        if cols:
+            w = df[cols].apply(pd.to_numeric, errors="coerce").fillna(1.0).reset_index(drop=True)
+            unequal = np.flatnonzero(~np.isclose(w.to_numpy(), w.to_numpy()[:, :1]).all(axis=1))
+            if len(unequal):
+                i = unequal[0]
+                vals = ", ".join(f"{c} {w.at[i, c]:g}" for c in cols)
+                self.problems.append(Problem(str(path), labels[i], "objective/generators/stores",
+                                             f"snapshot weightings differ ({vals}; {len(unequal)} snapshot(s)): "
+                                             "gridopt has one weighting per snapshot"))
+            elif not np.allclose(w[cols[0]], 1.0):
+                self.weights = w[cols[0]].to_numpy(dtype=float)
+
+    def drop_inactive(self) -> None:
+        for comp, df in self.static.items():
+            if "active" in df.columns:
+                keep = df["active"].map(lambda v: _to_bool(v, True)).astype(bool)
+                if not keep.all():
+                    self.static[comp] = df[keep.to_numpy()]
+                    self.dyn[comp] = {a: s[[c for c in s.columns if c in set(df.index[keep.to_numpy()])]]
+                                      for a, s in self.dyn[comp].items()}
+
+    def fold_constant_series(self) -> None:
+        """Series of attributes gridopt holds statically: constant in time -> the static value, else refused."""
+        for comp, ser in self.dyn.items():
+            for attr, df in list(ser.items()):
+                if attr in _SUPPORTED_SERIES.get(comp, ()):
+                    continue
+                static = self.static[comp]
+                for c in df.columns:
+                    vals = df[c].to_numpy(dtype=float)
+                    if np.allclose(vals, vals[0], equal_nan=True):
+                        if c in static.index:
+                            if attr not in static.columns:
+                                static[attr] = np.nan
+                                static[attr] = static[attr].astype(object)
+                            static.loc[c, attr] = vals[0]
+                    else:
+                        self.problems.append(Problem(self.f(f"{comp}-{attr}.csv"), c, attr,
+                                                     f"time-varying {attr} is not supported (gridopt holds it "
+                                                     "as a fixed value)"))
+                del ser[attr]
+
+    def refuse_nondefault(self, comp: str, checks: dict[str, tuple[Any, str]]) -> None:
+        df = self.static[comp]
+        for attr, (ok, why) in checks.items():
+            if attr not in df.columns:
+                continue
+            for name, v in df[attr].items():
+                if isinstance(ok, float) and not isinstance(ok, bool) and (v is None or (isinstance(v, float) and math.isnan(v))):
+                    continue  # an empty cell is the default
+                if not _same(v, ok):
+                    self.refuse(comp, name, attr, f"{v!r}: {why}")
+
+    # ---- components -------------------------------------------------------------------------
+    def buses(self) -> tuple[pd.DataFrame, list[str]]:
+        b = self.static["buses"]
+        region = pd.Series(DEFAULT_REGION, index=b.index, dtype=object)
+        for attr in ("region", "country"):
+            if attr in b.columns:
+                vals = self.col("buses", attr, "")
+                region = vals.where(vals != "", DEFAULT_REGION)
+                break
+        x, y = self.col("buses", "x", 0.0), self.col("buses", "y", 0.0)
+        placed = (x > 0) & ((x != 0) | (y != 0))
+        out = pd.DataFrame({"name": b.index, "region": region.to_numpy(), "v_nom": self.col("buses", "v_nom", 1.0),
+                            "x": x.where(placed, np.nan), "y": y.where(placed, np.nan)})
+        regions = sorted(r for r in set(region) if r != "external")
+        self.bus_carrier = self.col("buses", "carrier", "AC")
+        return out.reset_index(drop=True), regions
+
+    def lines(self, buses: pd.DataFrame) -> pd.DataFrame:
+        ln = self.static["lines"]
+        dc = self.col("lines", "bus0", "").map(self.bus_carrier).fillna("AC").eq("DC")
+        x = self.col("lines", "x", 0.0).where(~dc, self.col("lines", "r", 0.0))
+        length = self.col("lines", "length", 0.0)
+        return pd.DataFrame({"name": ln.index, "bus0": self.col("lines", "bus0", ""),
+                             "bus1": self.col("lines", "bus1", ""), "x": x, "s_nom": self.col("lines", "s_nom", 0.0),
+                             "s_max_pu": self.col("lines", "s_max_pu", 1.0), "carrier": np.where(dc, "DC", "AC"),
+                             "length_km": length.where(length > 0, np.nan)}).reset_index(drop=True)
+
+    def transformers(self) -> pd.DataFrame:
+        t = self.static["transformers"]
+        c = lambda a, d: self.col("transformers", a, d)  # noqa: E731
+        return pd.DataFrame({"name": t.index, "bus0": c("bus0", ""), "bus1": c("bus1", ""), "x": c("x", 0.0),
+                             "s_nom": c("s_nom", 0.0), "s_max_pu": c("s_max_pu", 1.0),
+                             "tap_ratio": c("tap_ratio", 1.0)}).reset_index(drop=True)
+
+    def links(self) -> pd.DataFrame:
+        lk = self.static["links"]
+        c = lambda a, d: self.col("links", a, d)  # noqa: E731
+        for col in lk.columns:
+            if re.fullmatch(r"bus[2-9]\d*", col):
+                for name, v in c(col, "").items():
+                    if v:
+                        self.refuse("links", name, col, f"{v!r}: multi-port links are not supported")
+        p_nom, pmin, pmax = c("p_nom", 0.0), c("p_min_pu", 0.0), c("p_max_pu", 1.0)
+        eff, mc = c("efficiency", 1.0), c("marginal_cost", 0.0)
+        for name in lk.index:
+            if pmin[name] > 0:
+                self.refuse("links", name, "p_min_pu", f"{pmin[name]:g}: a minimum forward flow is not supported "
+                                                       "(p_min_pu must be <= 0)")
+            if pmax[name] < 0:
+                self.refuse("links", name, "p_max_pu", f"{pmax[name]:g}: p_max_pu must be >= 0")
+            if not 0 < eff[name] <= 1:
+                self.refuse("links", name, "efficiency", f"{eff[name]:g}: gridopt links need 0 < efficiency <= 1")
+            if pmin[name] < 0 and mc[name] != 0:
+                self.refuse("links", name, "marginal_cost",
+                            f"{mc[name]:g} on a two-way link (p_min_pu < 0): PyPSA earns it back on reverse flow, "
+                            "gridopt charges both directions")
+            if pmin[name] < 0 and eff[name] < 1:
+                warn(f"link {name}: lossy two-way link (efficiency {eff[name]:g}, p_min_pu {pmin[name]:g}) imported "
+                     "with efficiency_reverse = efficiency; PyPSA's single variable would create energy on reverse "
+                     "flow (delivering p / efficiency), so objectives differ")
+        scale = np.maximum(1.0, np.maximum(pmax, -pmin))
+        carrier = c("carrier", "DC").replace("", "DC")
+        length = c("length", 0.0)
+        return pd.DataFrame({"name": lk.index, "bus0": c("bus0", ""), "bus1": c("bus1", ""), "p_nom": p_nom * scale,
+                             "p_max_pu": pmax / scale, "p_min_pu": pmin / scale, "efficiency": eff,
+                             "efficiency_reverse": eff, "marginal_cost": mc, "carrier": carrier,
+                             "length_km": length.where(length > 0, np.nan)}).reset_index(drop=True)
+
+    def generators(self, series: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        g = self.static["generators"]
+        c = lambda a, d: self.col("generators", a, d)  # noqa: E731
+        pmax = self.matrix("generators", "p_max_pu", 1.0)
+        pmin = self.matrix("generators", "p_min_pu", 0.0)
+        for name in g.index:
+            if (pmin[name] < 0).any():
+                self.refuse("generators", name, "p_min_pu", f"{pmin[name].min():g}: negative output is not supported")
+            if (pmax[name] < 0).any():
+                self.refuse("generators", name, "p_max_pu", f"{pmax[name].min():g}: p_max_pu must be >= 0")
+        scale = np.maximum(1.0, pmax.max(axis=0).to_numpy()) if len(g) else np.ones(0)
+        carriers = self.static["carriers"]
+        co2_of = self.col("carriers", "co2_emissions", 0.0) if len(carriers) else pd.Series(dtype=float)
+        carrier = c("carrier", "")
+        eff = c("efficiency", 1.0)
+        co2 = carrier.map(co2_of).fillna(0.0) / eff.where(eff > 0, 1.0)
+        pmax_ser = self.dyn["generators"].get("p_max_pu")
+        pmin_ser = self.dyn["generators"].get("p_min_pu")
+        varying_max = [n for n in g.index if pmax_ser is not None and n in pmax_ser.columns]
+        varying_min = [n for n in g.index if pmin_ser is not None and n in pmin_ser.columns]
+        sc = pd.Series(scale, index=g.index)
+        if varying_max:
+            series["p_max_pu"] = (pmax[varying_max] / sc[varying_max]).clip(0.0, 1.0)
+        if varying_min:
+            series["must_run_pu"] = (pmin[varying_min] / sc[varying_min]).clip(0.0, 1.0)
+        static_min = c("p_min_pu", 0.0).where(~g.index.isin(varying_min), 0.0)
+        return pd.DataFrame({"name": g.index, "bus": c("bus", ""), "carrier": carrier.replace("", "other"),
+                             "p_nom": c("p_nom", 0.0) * scale, "p_max_pu": (c("p_max_pu", 1.0) / scale).clip(0, 1),
+                             "p_min_pu": (static_min / scale).clip(0, 1), "marginal_cost": c("marginal_cost", 0.0),
+                             "co2_t_per_mwh": co2, "ramp_limit_up": c("ramp_limit_up", np.nan) / scale,
+                             "ramp_limit_down": c("ramp_limit_down", np.nan) / scale,
+                             "p_init": c("p_init", np.nan)}).reset_index(drop=True)
+
+    def loads(self, series: dict[str, pd.DataFrame]) -> None:
+        ld = self.static["loads"]
+        if len(ld) == 0:
+            return
+        p = self.matrix("loads", "p_set", 0.0)
+        bus = self.col("loads", "bus", "")
+        per_bus = p.T.groupby(bus.reindex(p.columns).to_numpy()).sum().T
+        per_bus = per_bus.loc[:, (per_bus != 0).any(axis=0)]
+        for b in per_bus.columns[(per_bus < 0).any(axis=0)]:
+            self.refuse("loads", ", ".join(bus.index[bus == b]), "p_set",
+                        f"the loads at bus {b} sum to a negative demand ({per_bus[b].min():g} MW): not supported")
+        if per_bus.shape[1]:
+            series["load_firm_mw"] = per_bus
+
+    def storage(self, series: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+        su = self.static["storage_units"]
+        c = lambda a, d: self.col("storage_units", a, d)  # noqa: E731
+        inflow = self.matrix("storage_units", "inflow", 0.0)
+        has_inflow = (inflow > 0).any(axis=0) if len(su) else pd.Series(dtype=bool)
+        p_nom, pmin, pmax = c("p_nom", 0.0), c("p_min_pu", -1.0), c("p_max_pu", 1.0)
+        loss, eff_d = c("standing_loss", 0.0), c("efficiency_dispatch", 1.0)
+        cyclic, soc0 = c("cyclic_state_of_charge", False), c("state_of_charge_initial", 0.0)
+        spill_cost = c("spill_cost", 0.0)
+        for name in su.index:
+            if pmin[name] > 0:
+                self.refuse("storage_units", name, "p_min_pu", f"{pmin[name]:g}: must be <= 0")
+            if not pmax[name] > 0:
+                self.refuse("storage_units", name, "p_max_pu", f"{pmax[name]:g}: must be > 0")
+            if (inflow[name] < 0).any():
+                self.refuse("storage_units", name, "inflow", "negative inflow is not supported")
+        sto = su.index[~has_inflow.reindex(su.index, fill_value=False).to_numpy()]
+        hyd = su.index[has_inflow.reindex(su.index, fill_value=False).to_numpy()]
+        pm = pmax.clip(lower=1e-12)
+        keep = (1.0 - loss).clip(lower=1e-12)
+        st = pd.DataFrame({"name": sto, "bus": c("bus", "")[sto], "carrier": c("carrier", "")[sto].replace("", "storage"),
+                           "p_nom": (p_nom * pmax)[sto], "p_nom_store": (-pmin * p_nom)[sto],
+                           "max_hours": (c("max_hours", 1.0) / pm)[sto],
+                           "efficiency_store": c("efficiency_store", 1.0)[sto], "efficiency_dispatch": eff_d[sto],
+                           "standing_loss": loss[sto], "cyclic_state_of_charge": cyclic[sto],
+                           "state_of_charge_initial": (soc0 / keep)[sto],
+                           "marginal_cost": c("marginal_cost", 0.0)[sto]}).reset_index(drop=True)
+        spill_pen = set()
+        for name in hyd:
+            why = [("p_min_pu", pmin[name] < 0, f"{pmin[name]:g}: a storage unit with inflow that also stores power "
+                    "has no gridopt equivalent (reservoirs do not pump); set p_min_pu = 0"),
+                   ("standing_loss", loss[name] > 0, f"{loss[name]:g}: reservoirs have no standing loss"),
+                   ("cyclic_state_of_charge", bool(cyclic[name]),
+                    "True: reservoirs with inflow start from state_of_charge_initial (not cyclic)"),
+                   ("spill_cost", spill_cost[name] < 0, f"{spill_cost[name]:g}: must be >= 0")]
+            for attr, bad, msg in why:
+                if bad:
+                    self.refuse("storage_units", name, attr, msg)
+            spill_pen.add(round(spill_cost[name] / eff_d[name], 9))
+        if len(spill_pen) > 1:
+            self.refuse("storage_units", ", ".join(hyd), "spill_cost",
+                        "spill_cost / efficiency_dispatch differs between storage units with inflow: gridopt has one "
+                        "spill penalty per case")
+        e_max = (c("max_hours", 1.0) * p_nom)[hyd]
+        res = pd.DataFrame({"name": hyd, "bus": c("bus", "")[hyd], "p_nom": (p_nom * pmax)[hyd],
+                            "production_mw_per_m3s": eff_d[hyd], "volume_min_hm3": 0.0,
+                            "volume_max_hm3": e_max * HM3_PER_M3S_HOUR,
+                            "volume_initial_hm3": soc0[hyd] * HM3_PER_M3S_HOUR,
+                            "spill_max_m3s": inflow[hyd].max(axis=0) if len(hyd) else pd.Series(dtype=float),
+                            "marginal_cost": c("marginal_cost", 0.0)[hyd]}).reset_index(drop=True)
+        if len(hyd):
+            series["inflow_m3s"] = inflow[list(hyd)]
+        return st, res, (spill_pen.pop() if len(spill_pen) == 1 else 0.0)
+
+    def global_constraints(self) -> float | None:
+        gc = self.static["global_constraints"]
+        cap = None
+        c = lambda a, d: self.col("global_constraints", a, d)  # noqa: E731
+        kind, attr, sense, const = c("type", "primary_energy"), c("carrier_attribute", "co2_emissions"), \
+            c("sense", "=="), c("constant", 0.0)
+        for name in gc.index:
+            if kind[name] != "primary_energy" or attr[name] != "co2_emissions" or sense[name] != "<=":
+                self.refuse("global_constraints", name, "type",
+                            f"{kind[name]} on {attr[name]} ({sense[name]}): only CO2 caps (primary_energy on "
+                            "co2_emissions, <=) are supported")
+                continue
+            if cap is not None:
+                self.refuse("global_constraints", name, "type", "more than one CO2 cap")
+                continue
+            co2 = self.col("carriers", "co2_emissions", 0.0) if len(self.static["carriers"]) else pd.Series(dtype=float)
+            su_carrier = self.col("storage_units", "carrier", "")
+            if (su_carrier.map(co2).fillna(0.0) != 0).any():
+                self.refuse("global_constraints", name, "constant",
+                            "CO2 cap with emitting storage-unit carriers is not supported")
+            cap = float(const[name])
+            warn(f"global constraint {name}: CO2 cap of {cap:g} t over the horizon is not a case setting in gridopt; "
+                 f"run with --carbon-cap system={cap:g}")
+        return cap

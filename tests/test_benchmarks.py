@@ -1,0 +1,117 @@
+"""The benchmark suite's smoke run and the synthetic network generator (no wall-clock assertions)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import gridopt
+from gridopt.checks import check_tables
+from gridopt.synthetic import synthetic_network
+
+REPO = Path(__file__).resolve().parents[1]
+PHASES = ("build_s", "pass_s", "run_s", "extract_s", "total_s", "load_s")
+SIZES = ("rows", "columns", "nonzeros")
+
+
+def _positive(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and np.isfinite(x) and x > 0
+
+
+def test_quick_suite_writes_every_phase_and_size(tmp_path):
+    """`python -m benchmarks` on the smallest registry case: JSON and Markdown with sane figures."""
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--cases", "syn_4x24", "--out", str(tmp_path),
+                           "--label", "test", "--quiet"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    files = sorted(tmp_path.glob("*_test.json"))
+    assert len(files) == 1 and files[0].with_suffix(".md").is_file()
+    doc = json.loads(files[0].read_text())
+    m = doc["machine"]
+    assert m["cpu_model"] and m["cpu_count"] >= 1 and m["python"]
+    for pkg in ("numpy", "scipy", "highspy", "gridopt"):
+        assert m["versions"][pkg]
+    assert doc["run"]["threads"] == 1
+    (r,) = doc["results"]
+    assert r["ok"] and r["status"] == "optimal" and r["case"] == "syn_4x24"
+    for key in PHASES:
+        assert _positive(r[key]), key
+    for key in SIZES:
+        assert isinstance(r[key], int) and r[key] > 0, key
+    assert _positive(r["peak_rss_mb"]) and r["peak_rss_mb"] >= r["rss_after_imports_mb"] * 0.5
+    assert r["threads"] == 1 and r["balance_check_failures"] == 0
+    assert "| syn_4x24 |" in proc.stdout
+
+
+def test_registry_has_the_sized_cases():
+    from benchmarks.cases import CASES, select
+    for name in ("shipped_24h", "shipped_168h", "shipped_720h", "shipped_2190h", "shipped_8760h",
+                 "syn_30x168", "syn_60x168", "syn_30x720", "syn_10x2190"):
+        assert name in CASES
+    assert {c.name for c in select(tag="quick")} == {"syn_4x24", "shipped_24h"}
+
+
+def test_ratios_and_exponents_from_measurements():
+    from benchmarks.report import comparison_ratios, fit_exponents, markdown
+    rows = [{"ok": True, "status": "optimal", "variant": "ipm+crossover", "kind": "shipped", "hours": h,
+             "case": f"c{h}", "group": "suite", "build_s": 0.01 * h, "pass_s": 0.001 * h, "run_s": 0.001 * h ** 2,
+             "extract_s": 0.002 * h, "total_s": 1.0, "nonzeros": 100 * h, "peak_rss_mb": 100.0}
+            for h in (24, 168, 720)]
+    exps = fit_exponents(rows)
+    assert exps[0]["build_exponent"] == pytest.approx(1.0) and exps[0]["run_exponent"] == pytest.approx(2.0)
+    cmp_rows = [dict(rows[0], group="kvl", variant="ipm+crossover", objective_cny=100.0),
+                dict(rows[0], group="kvl", variant="angles", run_s=0.048, objective_cny=100.0)]
+    (ratio,) = comparison_ratios(cmp_rows)
+    assert ratio["run_s_ratio"] == pytest.approx(2.0) and ratio["objective_rel_diff"] == 0.0
+    doc = {"machine": {"versions": {}, "cpu_model": "x", "cpus_usable": 1, "cpu_count": 1, "memory_gib": 1,
+                       "platform": "p", "python": "3"},
+           "run": {"label": "t", "started": "now", "threads": 1, "repeat": 1},
+           "results": rows + cmp_rows, "ratios": [ratio], "exponents": exps, "notes": ["n"]}
+    assert "angles / ipm+crossover" in markdown(doc)
+
+
+def _same(a: gridopt.Network, b: gridopt.Network) -> None:
+    assert dict(a.config) == dict(b.config)
+    for comp in a.tables:
+        pd.testing.assert_frame_equal(a.tables[comp], b.tables[comp])
+    assert set(a.series) == set(b.series)
+    for name in a.series:
+        pd.testing.assert_frame_equal(a.series[name], b.series[name])
+
+
+def test_synthetic_network_is_deterministic():
+    a, b = synthetic_network(8, 48, seed=3), synthetic_network(8, 48, seed=3)
+    _same(a, b)
+    assert a.content_hash() == b.content_hash()
+    c = synthetic_network(8, 48, seed=4)
+    assert c.content_hash() != a.content_hash()
+
+
+def test_synthetic_network_scales_with_sizes():
+    net = synthetic_network(6, 24, seed=1, coal_per_bus=2, reservoirs_per_bus=2, chords=3, cascade_length=2)
+    t = net.tables
+    assert len(t["buses"]) == 6 and len(t["lines"]) == 6 + 3
+    assert (t["generators"]["carrier"] == "coal").sum() == 12 and t["generators"]["committable"].sum() == 12
+    assert len(t["reservoirs"]) == 12 and (t["reservoirs"]["downstream"] != "").sum() == 6
+    assert set(t["buses"]["region"]) == {"North", "South"} and len(net.snapshots) == 24
+    pv = net.series["p_max_pu"]
+    night = pv.index.hour.isin([0, 1, 2, 3, 22, 23])
+    assert (pv[night] == 0).all().all() and (pv[~night].to_numpy() > 0).any()
+    with pytest.raises(TypeError):
+        synthetic_network(4, 24, buses_per_bus=1)
+
+
+@pytest.mark.parametrize("kvl", ["cycles", "angles"])
+def test_synthetic_network_is_feasible_and_balanced(kvl):
+    net = synthetic_network(10, 48, seed=2)
+    res = gridopt.dispatch(net, kvl=kvl)
+    assert res.summary["status"] == "optimal"
+    assert check_tables(res.tables) == []
+    assert res.summary["rows"] > 0 and res.summary["nonzeros"] > 0
+    assert set(res.tables["generation"]["carrier"]) >= {"coal", "gas", "pv", "hydro_reservoir"} or \
+        set(res.tables["generation"]["carrier"]) >= {"coal", "gas", "pv"}
