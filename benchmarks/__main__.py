@@ -17,14 +17,14 @@ import argparse
 import json
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .cases import CASES, Case, select
 from .report import comparison_ratios, fit_exponents, markdown
 from .runner import machine_info, run_suite
-from .variants import BASELINE, COMPARISONS, Variant, pypsa_available, pyomo_available
+from .variants import BASELINE, COMPARISONS, Variant, pyomo_available, pypsa_available
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = plan_for(cases, args.compare, notes)
     label = args.label or ("quick" if args.quick else "-".join(["compare"] + args.compare) if args.compare
                            else "suite")
-    started = datetime.now(timezone.utc).astimezone()
+    started = datetime.now(UTC).astimezone()
     progress = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     machine = machine_info()
     timeout = args.timeout if args.timeout is not None else (
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     doc: dict[str, Any] = {
         "schema": "gridopt-benchmarks/1",
         "run": {"label": label, "started": started.isoformat(timespec="seconds"),
-                "finished": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
+                "finished": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
                 "wall_s": time.perf_counter() - t0, "argv": sys.argv[1:] if argv is None else list(argv),
                 "threads": args.threads, "repeat": args.repeat, "time_limit": args.time_limit,
                 "compare": args.compare},

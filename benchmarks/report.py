@@ -82,7 +82,7 @@ def fit_exponents(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             ok = np.isfinite(vals) & (vals > 0)
             if ok.sum() >= 2:
                 slope, _ = np.polyfit(np.log(hours[ok]), np.log(vals[ok]), 1)
-                name = k[:-2] if k.endswith("_s") else k
+                name = k.removesuffix("_s")
                 entry[f"{name}_exponent"] = float(slope)
             entry[f"{k}_values"] = [None if not np.isfinite(v) else float(v) for v in vals]
         out.append(entry)
@@ -160,10 +160,10 @@ def markdown(doc: dict[str, Any]) -> str:
            f"pyomo {v.get('pyomo')}, gridopt {v.get('gridopt')} · commit {(m.get('git_commit') or '?')[:10]}"
            + (" (uncommitted changes)" if m.get("git_dirty") else "")
            + f" · load average at start {', '.join(f'{x:.2f}' for x in m.get('load_average') or [])}", "",
-           "Seconds per phase: build = build_lp + CSC assembly; pass = make_highs (options, HighsLp, passModel); "
-           "HiGHS run = Highs.run(); extract = read_solution + engine.finish (tables, balance checks, summary). "
-           "Overhead = (build + pass + extract) / HiGHS run. Peak RSS = the measuring process's maximum "
-           "resident set (one process per measurement).", ""]
+           ("Seconds per phase: build = build_lp + CSC assembly; pass = make_highs (options, HighsLp, passModel); "
+            "HiGHS run = Highs.run(); extract = read_solution + engine.finish (tables, balance checks, summary). "
+            "Overhead = (build + pass + extract) / HiGHS run. Peak RSS = the measuring process's maximum "
+            "resident set (one process per measurement)."), ""]
     out += results_table(doc["results"])
     if doc.get("ratios"):
         out += ["", "## Comparisons (ratios measured in this run)", ""]

@@ -10,11 +10,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 from statistics import median
-from typing import Any, Callable
+from typing import Any
 
 from .cases import Case
 from .variants import Variant
@@ -114,7 +115,7 @@ def run_suite(plan: list[tuple[str, Case, Variant]], repeat: int = 1, threads: i
 def _one_line(s: dict[str, Any]) -> str:
     if not s.get("ok"):
         return f"failed: {s.get('error')}"
-    f = lambda k: f"{s[k]:.3f}" if isinstance(s.get(k), (int, float)) else "-"  # noqa: E731
+    f = lambda k: f"{s[k]:.3f}" if isinstance(s.get(k), (int, float)) else "-"
     return (f"{s.get('status')}  build {f('build_s')} s, pass {f('pass_s')} s, run {f('run_s')} s, "
             f"extract {f('extract_s')} s, rows {s.get('rows')}, peak {s.get('peak_rss_mb', 0):.0f} MiB")
 

@@ -25,7 +25,7 @@ class Variant:
         return {"label": self.label, "path": self.path, "kvl": self.kvl, "highs": dict(self.highs)}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Variant":
+    def from_dict(cls, d: dict[str, Any]) -> Variant:
         return cls(label=d["label"], path=d.get("path", "fast"), kvl=d.get("kvl", "cycles"),
                    highs=dict(d.get("highs", BASELINE_HIGHS)))
 

@@ -33,7 +33,7 @@ def small_network() -> Network:
             {"name": "coal_a", "bus": "a", "carrier": "coal", "p_nom": 800.0, "committable": True, "p_min_pu": 0.4,
              "start_up_cost": 100.0, "marginal_cost": 20.0, "fuel_price": 40.0, "heat_rate": 9.0,
              "co2_t_per_mwh": 0.85, "ramp_limit_up": 0.5, "ramp_limit_down": 0.5, "provides_reserve": True},
-            {"name": "gas_c", "bus": "c", "carrier": "gas", "p_nom": 400.0, "marginal_cost": 15.0, "fuel_price": 68.0,
+            {"name": "gas_c", "bus": "c", "carrier": "gas", "p_nom": 400.0, "marginal_cost": 15.0, "gas_node": "gB",
              "heat_rate": 6.3, "co2_t_per_mwh": 0.35, "provides_reserve": True},
             {"name": "pv_b", "bus": "b", "carrier": "pv", "p_nom": 500.0},
             {"name": "hydro_c", "bus": "c", "carrier": "hydro", "p_nom": 200.0},
@@ -48,6 +48,14 @@ def small_network() -> Network:
             {"name": "down", "bus": "b", "p_nom": 200.0, "production_mw_per_m3s": 1.0, "volume_min_hm3": 1.0,
              "volume_max_hm3": 5.0, "volume_initial_hm3": 3.0}],
         "markets": [{"name": "east", "bus": "x", "buy_max_mw": 300.0, "buy_price": 350.0}],
+        "gas_nodes": [{"name": "gA", "region": "A"}, {"name": "gB", "region": "B"}],
+        "gas_supplies": [{"name": "field", "node": "gA", "capacity_mm3_per_h": 0.6, "cost_cny_per_kcm": 1800.0}],
+        "pipelines": [{"name": "pipe", "node0": "gA", "node1": "gB", "capacity_mm3_per_h": 0.5,
+                       "capacity_reverse_mm3_per_h": 0.5, "efficiency": 0.99, "cost_cny_per_kcm": 50.0}],
+        "gas_storages": [{"name": "ugs", "node": "gB", "working_gas_mm3": 2.0, "injection_max_mm3_per_h": 0.2,
+                          "withdrawal_max_mm3_per_h": 0.3, "inventory_initial_mm3": 1.0, "cyclic": True}],
+        "gas_demands": [{"name": "homes", "node": "gB", "kind": "residential"},
+                        {"name": "works", "node": "gA", "kind": "industry"}],
     }
     import pandas as pd
     ser = {
@@ -58,6 +66,7 @@ def small_network() -> Network:
         "inflow_m3s": series(HOURS, up=150.0, down=30.0),
         "volume_target_hm3": series(HOURS, up=58.0),
         "contract_min_mw": series(HOURS, dc=100.0),
+        "gas_demand_mm3_per_h": series(HOURS, homes=[0.1, 0.1, 0.2, 0.3, 0.3, 0.2], works=0.15),
     }
     cfg = {"name": "small", "year": 2025, "regions": ["A", "B"], "interchange": ["A", "B"],
            "timeseries_start": "2025-01-01 00:00", "carbon_price": 80.0, "reserves": {"A": 0.05, "B": 0.05}}

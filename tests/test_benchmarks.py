@@ -26,8 +26,9 @@ def _positive(x) -> bool:
 
 def test_quick_suite_writes_every_phase_and_size(tmp_path):
     """`python -m benchmarks` on the smallest registry case: JSON and Markdown with sane figures."""
-    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--cases", "syn_4x24", "--out", str(tmp_path),
-                           "--label", "test", "--quiet"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    cmd = [sys.executable, "-m", "benchmarks", "--cases", "syn_4x24", "--out", str(tmp_path), "--label", "test",
+           "--quiet"]
+    proc = subprocess.run(cmd, check=False, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     files = sorted(tmp_path.glob("*_test.json"))
     assert len(files) == 1 and files[0].with_suffix(".md").is_file()
@@ -65,7 +66,7 @@ def test_ratios_and_exponents_from_measurements():
     exps = fit_exponents(rows)
     assert exps[0]["build_exponent"] == pytest.approx(1.0) and exps[0]["run_exponent"] == pytest.approx(2.0)
     cmp_rows = [dict(rows[0], group="kvl", variant="ipm+crossover", objective_cny=100.0),
-                dict(rows[0], group="kvl", variant="angles", run_s=0.048, objective_cny=100.0)]
+                dict(rows[0], group="kvl", variant="angles", run_s=rows[0]["run_s"] * 2, objective_cny=100.0)]
     (ratio,) = comparison_ratios(cmp_rows)
     assert ratio["run_s_ratio"] == pytest.approx(2.0) and ratio["objective_rel_diff"] == 0.0
     doc = {"machine": {"versions": {}, "cpu_model": "x", "cpus_usable": 1, "cpu_count": 1, "memory_gib": 1,
@@ -113,5 +114,4 @@ def test_synthetic_network_is_feasible_and_balanced(kvl):
     assert res.summary["status"] == "optimal"
     assert check_tables(res.tables) == []
     assert res.summary["rows"] > 0 and res.summary["nonzeros"] > 0
-    assert set(res.tables["generation"]["carrier"]) >= {"coal", "gas", "pv", "hydro_reservoir"} or \
-        set(res.tables["generation"]["carrier"]) >= {"coal", "gas", "pv"}
+    assert set(res.tables["generation"]["carrier"]) >= {"coal", "gas", "pv", "hydro_reservoir"}

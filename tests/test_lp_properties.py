@@ -28,7 +28,8 @@ def recompute_objective(net: Network, r) -> float:
     gg = g[g["unit"].isin(gens.index)].merge(gens, left_on="unit", right_index=True, suffixes=("", "_t"))
     wt = gg["hour"].map(wmap).to_numpy()
     internal = (gg["region"] != "external").to_numpy()
-    unit_cost = gg["marginal_cost"] + gg["fuel_price"] * gg["heat_rate"] + s["carbon_price_cny_per_t"] * gg["co2_t_per_mwh"] * internal
+    fuel = np.where(gg["gas_node"] != "", 0.0, gg["fuel_price"] * gg["heat_rate"])  # gas bought in the gas network
+    unit_cost = gg["marginal_cost"] + fuel + s["carbon_price_cny_per_t"] * gg["co2_t_per_mwh"] * internal
     total = float((wt * gg["p_mw"] * unit_cost).sum())
     total += float((wt * gg["curtailed_mw"]).sum()) * net.config["penalties"]["curtailment_cny_per_mwh"]
     pr = r.prices
@@ -38,8 +39,9 @@ def recompute_objective(net: Network, r) -> float:
     total += float((wp * pr["shed_firm_mw"]).sum()) * pen["voll_firm_cny_per_mwh"]
     # start-ups, markets, storage, hydro and link terms come from the summary's own breakdown; check their sum
     rest = (s["cost_cny"]["start_up_cny"] + s["cost_cny"]["imports_cny"] + s["cost_cny"]["export_revenue_cny"]
-            + s["cost_cny"]["transmission_cny"] + sum(v for k, v in s["penalties_cny"].items()
-                                                      if k not in ("curtailment_cny", "interruptible_shed_cny", "firm_shed_cny")))
+            + s["cost_cny"]["transmission_cny"] + recompute_gas_cost(net, r) + sum(v for k, v in s["penalties_cny"].items()
+                                                      if k not in ("curtailment_cny", "interruptible_shed_cny",
+                                                                   "firm_shed_cny", "gas_shed_cny")))
     hy = r.hydro
     res = net.tables["reservoirs"]
     total += float((hy["hour"].map(wmap) * hy["p_mw"] * hy["reservoir"].map(res["marginal_cost"])).sum())
@@ -47,7 +49,46 @@ def recompute_objective(net: Network, r) -> float:
     return total + rest
 
 
+def recompute_gas_cost(net: Network, r) -> float:
+    """Gas supply, transport, storage and shed costs from the gas table and the case's prices (CNY)."""
+    g = r.gas
+    if not len(g):
+        return 0.0
+    sup, pipes = net.tables["gas_supplies"], net.tables["pipelines"]
+    pen = net.config["penalties"]
+    one = lambda col: g.groupby("node")[col].sum()  # noqa: E731 - Mm3 over the horizon (weights 1 here)
+    cost = float((one("supply_mm3_per_h").reindex(sup["node"]).to_numpy() * sup["cost_cny_per_kcm"].to_numpy()).sum()) * 1000
+    assert len(pipes) <= 1, "the node table carries one tariff only when there is one pipeline"
+    cost += float(one("pipeline_out_mm3_per_h").sum()) * 1000 * float(pipes["cost_cny_per_kcm"].sum())
+    kinds = net.tables["gas_demands"].set_index("node")["kind"]
+    tier = {"residential": pen["gas_shed_residential_cny_per_kcm"], "industry": pen["gas_shed_industry_cny_per_kcm"],
+            "export": pen["gas_export_shortfall_cny_per_kcm"]}
+    cost += sum(float(v) * 1000 * tier[kinds[n]] for n, v in one("shed_mm3_per_h").items() if v)
+    return cost
+
+
+def check_gas(net: Network, r) -> None:
+    g = r.gas
+    if not len(g):
+        return
+    resid = (g["supply_mm3_per_h"] + g["pipeline_in_mm3_per_h"] - g["pipeline_out_mm3_per_h"]
+             + g["storage_withdrawal_mm3_per_h"] - g["storage_injection_mm3_per_h"] - g["power_burn_mm3_per_h"]
+             - g["other_demand_mm3_per_h"] + g["shed_mm3_per_h"])
+    assert np.abs(resid).max() <= 1e-6 * max(1.0, g["other_demand_mm3_per_h"].abs().max())
+    gen = r.generation
+    gens = net.tables["generators"]
+    burners = gens[gens["gas_node"] != ""]
+    lhv = net.config["gas_lhv_gj_per_kcm"]
+    gb = gen[gen["unit"].isin(burners.index)]
+    expect = gb["p_mw"] * gb["unit"].map(burners["heat_rate"]) / lhv / 1000
+    assert np.allclose(gb["gas_mm3_per_h"], expect)
+    by_node = gb.assign(node=gb["unit"].map(burners["gas_node"])).groupby(["hour", "node"])["gas_mm3_per_h"].sum()
+    burn = g.set_index(["hour", "node"])["power_burn_mm3_per_h"]
+    assert np.allclose(by_node.reindex(burn.index, fill_value=0.0), burn, atol=1e-9)
+
+
 def check_physics(net: Network, r) -> None:
+    check_gas(net, r)
     t = r.tables
     scale = max(1.0, t["prices"]["load_mw"].abs().max())
     assert power_balance_residual(t).abs().max() <= 1e-6 * scale

@@ -295,6 +295,11 @@ GAS_NODES = [
     ("GAS_CQ_SE", "Chongqing", 107.40, 29.70), ("GAS_EAST", "external", 114.30, 30.60),
     ("GAS_ZHONGGUI", "external", 105.20, 33.00),
 ]
+# gas node feeding the gas-fired units of each zone (their fuel is bought in the gas network, so fuel_price
+# is 0); west and south-west Sichuan draw on the Chengdu-area network, EST
+GAS_NODE_OF_ZONE = {"SC_CD": "GAS_SC_CD", "SC_DM": "GAS_SC_CD", "SC_LY": "GAS_SC_CD", "SC_W": "GAS_SC_CD",
+                    "SC_PX": "GAS_SC_CD", "SC_S": "GAS_SC_S", "SC_NE": "GAS_SC_NE", "CQ_C": "GAS_CQ_C",
+                    "CQ_W": "GAS_CQ_C", "CQ_NE": "GAS_CQ_C", "CQ_SE": "GAS_CQ_SE"}
 GAS_SUPPLIES = [   # name, node, kind, bcm/yr, CNY/1000 m3, build_year
     ("SUP_SC_S_SHALE", "GAS_SC_S", "shale", 25.0, 1300.0, 0),     # Changning-Weiyuan-Luzhou [S64], split EST
     ("SUP_SC_NE_FIELDS", "GAS_SC_NE", "field", 25.0, 1100.0, 0),  # Anyue, Puguang, Yuanba, Dazhou EST
@@ -542,7 +547,7 @@ def build_generators(inp: dict) -> tuple[pd.DataFrame, dict]:
         plants = ", ".join(sorted({p.replace(" power station", "").replace(" power project", "") for p in g.plant}))
         rows.append(dict(name=name, bus=zone, carrier="gas", p_nom=round(g.MW.sum(), 1), p_min_pu=0.40, committable=True,
                          start_up_cost=80.0, ramp_limit_up=0.8, ramp_limit_down=0.8, marginal_cost=15.0,
-                         fuel_price=GAS_PRICE_CNY_PER_GJ, heat_rate=round(hr, 3),
+                         fuel_price=0.0, gas_node=GAS_NODE_OF_ZONE[zone], heat_rate=round(hr, 3),
                          co2_t_per_mwh=round(hr * GAS_CO2_T_PER_GJ, 3), provides_reserve=True,
                          build_year=int(by), description=f"gas: {plants}"))
     # run-of-river hydro by zone
@@ -596,7 +601,7 @@ def build_generators(inp: dict) -> tuple[pd.DataFrame, dict]:
             "ramp_limit_down", "marginal_cost", "fuel_price", "heat_rate", "co2_t_per_mwh", "gas_node",
             "provides_reserve", "build_year", "description"]
     df = pd.DataFrame(rows)
-    df["gas_node"] = ""
+    df["gas_node"] = df["gas_node"].fillna("")
     df["committable"] = df["committable"].fillna(False).astype(bool)
     df["provides_reserve"] = df["provides_reserve"].fillna(False).astype(bool)
     for c, d in (("p_min_pu", 0.0), ("start_up_cost", 0.0), ("marginal_cost", 0.0), ("fuel_price", 0.0),

@@ -305,13 +305,14 @@ def _gas_table(ctx: Context, sol: Solution, x: np.ndarray, R, w: np.ndarray):
                   storage_withdrawal_mm3_per_h=at_nodes(wd, stor["node"]), inventory_mm3=at_nodes(inv, stor["node"]),
                   power_burn_mm3_per_h=burn, other_demand_mm3_per_h=at_nodes(demand, dem["node"]),
                   shed_mm3_per_h=at_nodes(shed, dem["node"]), price_cny_per_kcm=R("gas_balance") / w)
-    ws = lambda a: float((w * a).sum()) * KCM_PER_MM3  # noqa: E731 - weighted kcm over the horizon
-    pen = {"gas_shed_cny": sum(ws(shed[:, i]) * ctx.penalty(_TIER.get(k, "gas_shed_industry_cny_per_kcm"))
-                              for i, k in enumerate(dem["kind"]))}
-    cost = {"gas_supply_cny": ws(s * sup["cost_cny_per_kcm"].to_numpy()),
-            "gas_transport_cny": ws((fwd + rev) * pipes["cost_cny_per_kcm"].to_numpy()),
-            "gas_storage_cny": ws(wd * stor["cost_cny_per_kcm"].to_numpy())}
-    wm = lambda a: float((w * a).sum())  # noqa: E731 - weighted Mm3
+    w1 = w[:, 0]
+    ws = lambda a: (w1 @ a) * KCM_PER_MM3  # noqa: E731 - weighted kcm over the horizon, per column
+    tier = np.array([ctx.penalty(_TIER.get(k, "gas_shed_industry_cny_per_kcm")) for k in dem["kind"]])
+    pen = {"gas_shed_cny": float(ws(shed) @ tier)}
+    cost = {"gas_supply_cny": float(ws(s) @ sup["cost_cny_per_kcm"].to_numpy()),
+            "gas_transport_cny": float(ws(fwd + rev) @ pipes["cost_cny_per_kcm"].to_numpy()),
+            "gas_storage_cny": float(ws(wd) @ stor["cost_cny_per_kcm"].to_numpy())}
+    wm = lambda a: float((w1 @ a).sum())  # noqa: E731 - weighted Mm3 over the horizon
     totals = {"supply_mm3": {n: wm(s[:, i]) for i, n in enumerate(sup.index)},
               "storage_withdrawn_mm3": wm(wd), "storage_injected_mm3": wm(inj), "power_burn_mm3": wm(burn),
               "other_demand_mm3": wm(demand), "shed_mm3": wm(shed),

@@ -114,7 +114,7 @@ def _lines(rng: np.random.Generator, n: int, buses: list[str], chords: int | Non
 def _daily(snaps: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     hod = snaps.hour.to_numpy().astype(float)
     day = np.asarray((snaps - snaps[0]).days)
-    weekend = snaps.dayofweek.to_numpy() >= 5
+    weekend = snaps.day_of_week.to_numpy() >= 5
     return hod, day, weekend
 
 

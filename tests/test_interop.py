@@ -1,0 +1,460 @@
+"""Exchange formats: PyPSA CSV folders in and out, MATPOWER cases in.
+
+Small PyPSA networks are built here, solved by PyPSA (HiGHS) and, after `import-pypsa`, by gridopt:
+the objectives must agree to 1e-6 relative. MATPOWER's case9 (linear costs) is checked against an
+independent angle-formulation DC-OPF solved with scipy.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from tiny import buses, net, series
+
+import gridopt
+from gridopt.cli import main
+from gridopt.interop import InteropWarning, export_pypsa, read_matpower, read_pypsa
+
+DATA = Path(__file__).parent / "data" / "interop"
+REL = 1e-6
+
+
+def _pypsa():
+    pypsa = pytest.importorskip("pypsa")
+    for name in ("pypsa", "linopy", "highspy"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    return pypsa
+
+
+def new_network(hours: int, weight: float | None = None):
+    pypsa = _pypsa()
+    n = pypsa.Network()
+    n.set_snapshots(pd.date_range("2025-01-01", periods=hours, freq="h"))
+    if weight is not None:
+        n.snapshot_weightings.loc[:, :] = weight
+    return n
+
+
+def pypsa_objective(n) -> float:
+    status, condition = n.optimize(solver_name="highs")
+    assert status == "ok", condition
+    return float(n.objective)
+
+
+def import_and_dispatch(n, tmp_path: Path, name: str = "net"):
+    """Export `n` to CSV, import it as a gridopt case folder, load it back and dispatch it."""
+    folder = tmp_path / f"{name}_pypsa"
+    n.export_to_csv_folder(str(folder))
+    assert main(["import-pypsa", str(folder), str(tmp_path / name)]) == 0
+    return gridopt.dispatch(gridopt.load_case(tmp_path / name))
+
+
+def assert_same_objective(n, tmp_path: Path) -> float:
+    expected = pypsa_objective(n)
+    res = import_and_dispatch(n, tmp_path)
+    assert res.summary["objective_cny"] == pytest.approx(expected, rel=REL)
+    assert sum(res.summary["penalties_cny"].values()) == pytest.approx(0.0, abs=1e-6)
+    return expected
+
+
+# ---- PyPSA -> gridopt ---------------------------------------------------------------------------
+
+def test_meshed_ac_with_parallel_lines(tmp_path):
+    n = new_network(3)
+    n.add("Carrier", "gas", co2_emissions=0.2)
+    for b in "abcd":
+        n.add("Bus", b, v_nom=220.0)
+    n.add("Line", "ab", bus0="a", bus1="b", x=10.0, r=1.0, s_nom=120.0)
+    n.add("Line", "ab2", bus0="a", bus1="b", x=20.0, r=2.0, s_nom=60.0)  # parallel circuit
+    n.add("Line", "bc", bus0="b", bus1="c", x=15.0, s_nom=200.0)
+    n.add("Line", "ca", bus0="c", bus1="a", x=12.0, s_nom=80.0)
+    n.add("Line", "cd", bus0="c", bus1="d", x=8.0, s_nom=150.0, s_max_pu=0.8)
+    n.add("Generator", "cheap", bus="a", p_nom=400.0, marginal_cost=10.0, carrier="gas", efficiency=0.4)
+    n.add("Generator", "mid", bus="b", p_nom=200.0, marginal_cost=30.0, p_min_pu=0.1)
+    n.add("Generator", "dear", bus="d", p_nom=300.0, marginal_cost=80.0)
+    n.add("Load", "lc", bus="c", p_set=[150.0, 180.0, 120.0])
+    n.add("Load", "ld", bus="d", p_set=[140.0, 160.0, 100.0])
+    n.add("Load", "ld2", bus="d", p_set=20.0)  # two loads at one bus are summed
+    obj = assert_same_objective(n, tmp_path)
+    case = gridopt.load_case(tmp_path / "net")
+    assert case.tables["generators"].at["cheap", "co2_t_per_mwh"] == pytest.approx(0.5)
+    assert case.series["load_firm_mw"]["d"].tolist() == [160.0, 180.0, 120.0]
+    assert obj > 0
+
+
+def test_one_way_lossy_link_and_lossless_two_way_link(tmp_path):
+    n = new_network(2)
+    for b in ("a", "b", "c"):
+        n.add("Bus", b, v_nom=500.0)
+    n.add("Link", "hvdc", bus0="a", bus1="b", p_nom=100.0, efficiency=0.95, marginal_cost=1.0)
+    n.add("Link", "b2b", bus0="c", bus1="b", p_nom=80.0, p_min_pu=-1.0)
+    n.add("Generator", "ga", bus="a", p_nom=300.0, marginal_cost=5.0)
+    n.add("Generator", "gb", bus="b", p_nom=300.0, marginal_cost=60.0)
+    n.add("Generator", "gc", bus="c", p_nom=50.0, marginal_cost=20.0)
+    n.add("Load", "lb", bus="b", p_set=[200.0, 100.0])
+    n.add("Load", "lc", bus="c", p_set=[20.0, 120.0])  # hour 2: c imports over b2b in reverse
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InteropWarning)  # neither link is approximated
+        assert_same_objective(n, tmp_path)
+
+
+def test_lossy_two_way_link_is_split_with_a_warning(tmp_path):
+    n = new_network(1)
+    n.add("Bus", "a")
+    n.add("Bus", "b")
+    n.add("Link", "lossy", bus0="a", bus1="b", p_nom=100.0, p_min_pu=-1.0, efficiency=0.9)
+    n.add("Generator", "gb", bus="b", p_nom=200.0, marginal_cost=10.0)
+    n.add("Generator", "ga", bus="a", p_nom=200.0, marginal_cost=50.0)
+    n.add("Load", "la", bus="a", p_set=80.0)
+    expected = pypsa_objective(n)
+    folder = tmp_path / "lossy_pypsa"
+    n.export_to_csv_folder(str(folder))
+    with pytest.warns(InteropWarning, match=r"link lossy: lossy two-way link"):
+        imp = read_pypsa(folder)
+    link = imp.network.tables["links"].loc["lossy"]
+    assert link["efficiency_reverse"] == pytest.approx(0.9) and link["p_min_pu"] == -1.0
+    res = gridopt.dispatch(imp.network)
+    # PyPSA delivers 80 MW at a for 0.9 * 80 MW at b; gridopt's reverse flow loses energy instead
+    assert expected == pytest.approx(0.9 * 80 * 10)
+    assert res.summary["objective_cny"] == pytest.approx(80 / 0.9 * 10)
+
+
+def test_storage_units_with_and_without_inflow(tmp_path):
+    hours = 6
+    n = new_network(hours)
+    n.add("Bus", "a", v_nom=110.0)
+    n.add("Generator", "base", bus="a", p_nom=60.0, marginal_cost=10.0)
+    n.add("Generator", "peak", bus="a", p_nom=200.0, marginal_cost=100.0)
+    n.add("Load", "l", bus="a", p_set=[50.0, 40.0, 90.0, 120.0, 110.0, 60.0])
+    n.add("StorageUnit", "battery", bus="a", p_nom=20.0, max_hours=2.0, efficiency_store=0.95,
+          efficiency_dispatch=0.9, standing_loss=0.01, cyclic_state_of_charge=True, marginal_cost=0.5)
+    n.add("StorageUnit", "phs", bus="a", p_nom=15.0, max_hours=4.0, efficiency_store=0.85,
+          efficiency_dispatch=0.85, state_of_charge_initial=20.0, standing_loss=0.02)
+    # a hydro unit whose inflow overfills its small reservoir: it must spill, at 2 per MWh
+    n.add("StorageUnit", "hydro", bus="a", p_nom=25.0, max_hours=2.0, p_min_pu=0.0, efficiency_dispatch=0.9,
+          inflow=[60.0, 50.0, 10.0, 5.0, 0.0, 40.0], spill_cost=2.0, state_of_charge_initial=30.0,
+          marginal_cost=1.0)
+    expected = pypsa_objective(n)
+    assert float(n.storage_units_t.spill["hydro"].sum()) > 1.0  # the spill is priced in this test
+    res = import_and_dispatch(n, tmp_path)
+    assert res.summary["objective_cny"] == pytest.approx(expected, rel=REL)
+    case = gridopt.load_case(tmp_path / "net")
+    r = case.tables["reservoirs"].loc["hydro"]
+    assert r["production_mw_per_m3s"] == pytest.approx(0.9)
+    assert r["volume_max_hm3"] == pytest.approx(50.0 * 0.0036)
+    assert r["volume_initial_hm3"] == pytest.approx(30.0 * 0.0036)
+    assert case.config["penalties"]["spill_cny_per_mwh"] == pytest.approx(2.0 / 0.9)
+    hy = res.hydro.set_index("hour")
+    out = hy["p_mw"].to_numpy()
+    assert out == pytest.approx(n.storage_units_t.p_dispatch["hydro"].to_numpy(), abs=1e-5)
+
+
+def test_time_varying_availability_must_run_ramps_and_weightings(tmp_path):
+    hours = 4
+    n = new_network(hours, weight=3.0)
+    n.add("Bus", "a")
+    n.add("Bus", "b")
+    n.add("Line", "ab", bus0="a", bus1="b", x=0.1, s_nom=90.0)
+    n.add("Generator", "wind", bus="a", carrier="wind", p_nom=150.0, p_max_pu=[0.9, 0.2, 0.6, 1.0])
+    n.add("Generator", "chp", bus="b", p_nom=80.0, marginal_cost=40.0, p_min_pu=[0.5, 0.2, 0.0, 0.3],
+          p_max_pu=[1.0, 1.0, 0.8, 1.0])
+    n.add("Generator", "coal", bus="b", p_nom=120.0, marginal_cost=25.0, ramp_limit_up=0.25, ramp_limit_down=0.25)
+    n.add("Generator", "big", bus="a", p_nom=50.0, marginal_cost=5.0, p_max_pu=[1.5, 1.2, 0.0, 1.0])
+    n.add("Load", "l", bus="b", p_set=[150.0, 190.0, 100.0, 170.0])
+    assert_same_objective(n, tmp_path)
+    case = gridopt.load_case(tmp_path / "net")
+    assert case.series["weighting"]["weighting"].tolist() == [3.0] * hours
+    assert case.tables["generators"].at["big", "p_nom"] == pytest.approx(75.0)  # p_max_pu 1.5 rescaled
+    assert "chp" in case.series["must_run_pu"].columns
+
+
+def test_two_voltage_levels_joined_by_transformers(tmp_path):
+    n = new_network(2)
+    n.add("Bus", "hv1", v_nom=380.0)
+    n.add("Bus", "hv2", v_nom=380.0)
+    n.add("Bus", "lv1", v_nom=110.0)
+    n.add("Bus", "lv2", v_nom=110.0)
+    n.add("Line", "hv", bus0="hv1", bus1="hv2", x=40.0, s_nom=500.0)
+    n.add("Line", "lv", bus0="lv1", bus1="lv2", x=6.0, s_nom=45.0)
+    n.add("Transformer", "t1", bus0="hv1", bus1="lv1", x=0.12, s_nom=200.0, tap_ratio=1.05)
+    n.add("Transformer", "t2", bus0="hv2", bus1="lv2", x=0.10, s_nom=150.0)
+    n.add("Generator", "g_hv", bus="hv1", p_nom=400.0, marginal_cost=20.0)
+    n.add("Generator", "g_lv", bus="lv2", p_nom=100.0, marginal_cost=70.0)
+    n.add("Load", "load_lv1", bus="lv1", p_set=[60.0, 90.0])
+    n.add("Load", "load_lv2", bus="lv2", p_set=[120.0, 150.0])
+    assert_same_objective(n, tmp_path)
+
+
+def test_co2_cap_is_reported_for_the_run(tmp_path):
+    n = new_network(2)
+    n.add("Carrier", "coal", co2_emissions=0.34)
+    n.add("Bus", "a")
+    n.add("Generator", "coal", bus="a", carrier="coal", p_nom=100.0, marginal_cost=10.0, efficiency=0.4)
+    n.add("Generator", "gas", bus="a", p_nom=100.0, marginal_cost=50.0)
+    n.add("Load", "l", bus="a", p_set=[80.0, 80.0])
+    n.add("GlobalConstraint", "co2_limit", sense="<=", constant=85.0)
+    expected = pypsa_objective(n)
+    folder = tmp_path / "co2_pypsa"
+    n.export_to_csv_folder(str(folder))
+    with pytest.warns(InteropWarning, match="co2_limit.*--carbon-cap system=85"):
+        imp = read_pypsa(folder)
+    assert imp.carbon_cap_t == pytest.approx(85.0)
+    res = gridopt.dispatch(imp.network, carbon_caps={"system": imp.carbon_cap_t})
+    assert res.summary["objective_cny"] == pytest.approx(expected, rel=REL)
+
+
+# ---- refusals -----------------------------------------------------------------------------------
+
+def _refused(n, tmp_path: Path, capsys) -> str:
+    folder = tmp_path / "refused_pypsa"
+    n.export_to_csv_folder(str(folder))
+    assert main(["import-pypsa", str(folder), str(tmp_path / "refused")]) == 1
+    assert not (tmp_path / "refused").exists()
+    return capsys.readouterr().err
+
+
+def _one_bus(hours: int = 1):
+    n = new_network(hours)
+    n.add("Bus", "a")
+    n.add("Load", "l", bus="a", p_set=10.0)
+    return n
+
+
+def test_committable_generator_is_refused(tmp_path, capsys):
+    n = _one_bus()
+    n.add("Generator", "unit", bus="a", p_nom=50.0, committable=True, p_min_pu=0.3)
+    err = _refused(n, tmp_path, capsys)
+    assert "generators.csv, row unit, column committable" in err and "unit commitment" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_extendable_capacity_is_refused(tmp_path, capsys):
+    n = _one_bus()
+    n.add("Generator", "g", bus="a", p_nom=50.0)
+    n.add("Line", "l", bus0="a", bus1="a", x=1.0, s_nom_extendable=True)
+    err = _refused(n, tmp_path, capsys)
+    assert "lines.csv, row l, column s_nom_extendable" in err and "extendable" in err
+
+
+def test_unequal_weightings_are_refused(tmp_path, capsys):
+    n = _one_bus(2)
+    n.add("Generator", "g", bus="a", p_nom=50.0)
+    n.snapshot_weightings["objective"] = 2.0
+    err = _refused(n, tmp_path, capsys)
+    assert "snapshots.csv" in err and "objective" in err and "weightings differ" in err
+
+
+def test_other_unsupported_features_are_refused_and_named(tmp_path, capsys):
+    n = _one_bus(2)
+    n.add("Generator", "g", bus="a", p_nom=50.0, marginal_cost=[1.0, 2.0])
+    n.add("StorageUnit", "pumped_hydro", bus="a", p_nom=5.0, inflow=1.0)
+    n.add("ShuntImpedance", "sh", bus="a", g=0.1)
+    n.add("GlobalConstraint", "tx", type="transmission_volume_expansion_limit", sense="<=", constant=1.0)
+    err = _refused(n, tmp_path, capsys)
+    assert "generators-marginal_cost.csv, row g, column marginal_cost: time-varying" in err
+    assert "storage_units.csv, row pumped_hydro, column p_min_pu" in err
+    assert "shunt_impedances.csv, row sh" in err
+    assert "global_constraints.csv, row tx, column type" in err
+
+
+# ---- gridopt -> PyPSA -> gridopt ----------------------------------------------------------------
+
+def round_trip_network(hours: int = 4):
+    tables = {
+        "buses": buses("a", "b") + buses("c", region="B") + buses("a_lv", v_nom=220.0)
+        + buses("x", region="external"),
+        "lines": [{"name": "ab", "bus0": "a", "bus1": "b", "x": 30.0, "s_nom": 150.0},
+                  {"name": "bc", "bus0": "b", "bus1": "c", "x": 40.0, "s_nom": 100.0},
+                  {"name": "ca", "bus0": "c", "bus1": "a", "x": 50.0, "s_nom": 120.0}],
+        "transformers": [{"name": "t", "bus0": "a", "bus1": "a_lv", "x": 0.1, "s_nom": 300.0, "tap_ratio": 0.98}],
+        "links": [{"name": "dc", "bus0": "c", "bus1": "x", "p_nom": 60.0, "p_min_pu": -0.5, "efficiency": 0.97,
+                   "efficiency_reverse": 0.95, "marginal_cost": 2.0}],
+        "generators": [
+            {"name": "coal", "bus": "a", "carrier": "coal", "p_nom": 250.0, "marginal_cost": 20.0, "fuel_price": 30.0,
+             "heat_rate": 9.0, "co2_t_per_mwh": 0.9, "ramp_limit_up": 0.3, "ramp_limit_down": 0.3},
+            {"name": "gas", "bus": "c", "carrier": "gas", "p_nom": 150.0, "marginal_cost": 15.0, "fuel_price": 60.0,
+             "heat_rate": 7.0, "co2_t_per_mwh": 0.4, "p_min_pu": 0.1},
+            {"name": "pv", "bus": "b", "carrier": "pv", "p_nom": 120.0},
+            {"name": "chp", "bus": "a_lv", "carrier": "coal", "p_nom": 40.0, "marginal_cost": 300.0,
+             "co2_t_per_mwh": 0.9}],
+        "storage_units": [{"name": "phs", "bus": "b", "p_nom": 30.0, "p_nom_store": 25.0, "max_hours": 3.0,
+                           "efficiency_store": 0.88, "efficiency_dispatch": 0.9, "standing_loss": 0.01,
+                           "cyclic_state_of_charge": False, "state_of_charge_initial": 20.0}],
+        "reservoirs": [{"name": "dam", "bus": "c", "p_nom": 50.0, "production_mw_per_m3s": 0.8,
+                        "volume_max_hm3": 0.5, "volume_min_hm3": 0.1, "volume_initial_hm3": 0.3,
+                        "marginal_cost": 3.0}],
+        "markets": [{"name": "east", "bus": "x", "buy_max_mw": 40.0, "buy_price": 120.0, "sell_max_mw": 30.0,
+                     "sell_price": 400.0}],
+    }
+    ser = {"load_firm_mw": series(hours, a=[150.0, 200.0, 260.0, 180.0], b=[80.0, 120.0, 140.0, 90.0],
+                                  c=[60.0, 70.0, 150.0, 60.0], a_lv=30.0),
+           "load_interruptible_mw": series(hours, b=[10.0, 10.0, 40.0, 10.0]),
+           "p_max_pu": series(hours, pv=[0.0, 0.5, 0.9, 0.3]),
+           "must_run_pu": series(hours, chp=[0.5, 0.5, 0.0, 0.0]),
+           "inflow_m3s": series(hours, dam=[20.0, 10.0, 30.0, 5.0]),
+           "sell_price": series(hours, east=[400.0, 420.0, 500.0, 380.0])}
+    return net(tables, ser, hours=hours, carbon_price=50.0,
+               penalties={"curtailment_cny_per_mwh": 0.0, "spill_cny_per_mwh": 2.0,
+                          "voll_interruptible_cny_per_mwh": 250.0})
+
+
+def test_round_trip_gridopt_pypsa_gridopt_keeps_the_objective(tmp_path, capsys):
+    pypsa = _pypsa()
+    original = round_trip_network()
+    expected = gridopt.dispatch(original).summary
+    assert expected["load_shed_mwh"]["interruptible"] > 0  # shedding is priced in this test
+    case = gridopt.write_case(original, tmp_path / "orig")
+    assert main(["export-pypsa", str(case), str(tmp_path / "out_pypsa")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: reservoir dam exported as a StorageUnit in energy units" in err
+    assert "carbon price 50" in err
+    n = pypsa.Network(str(tmp_path / "out_pypsa"))
+    assert set(n.links.index) == {"dc", "dc_reverse"}
+    assert pypsa_objective(n) == pytest.approx(expected["objective_cny"], rel=REL)
+    assert main(["import-pypsa", str(tmp_path / "out_pypsa"), str(tmp_path / "back")]) == 0
+    back = gridopt.dispatch(gridopt.load_case(tmp_path / "back")).summary
+    assert back["objective_cny"] == pytest.approx(expected["objective_cny"], rel=REL)
+
+
+def test_export_warns_about_what_pypsa_cannot_hold(small_case, tmp_path, capsys):
+    assert main(["export-pypsa", str(small_case), str(tmp_path / "small_pypsa")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    for needle in ("committable units exported as non-committable", "interface A_B not exported",
+                   "upward reserve requirements not exported", "export contract minimums not exported",
+                   "reservoir up exported as a StorageUnit", "cascade to down", "ecological minimum flow"):
+        assert any(needle in line for line in err), needle
+    assert all(line.startswith("warning: ") for line in err)
+    pypsa = _pypsa()
+    n = pypsa.Network(str(tmp_path / "small_pypsa"))
+    assert len(n.generators) and len(n.storage_units) == 3
+    # a second export into the same folder needs --force
+    assert main(["export-pypsa", str(small_case), str(tmp_path / "small_pypsa")]) == 2
+
+
+# ---- MATPOWER -----------------------------------------------------------------------------------
+
+def dc_opf_by_angles(bus, gen, branch, gencost, base, load_scale=1.0) -> float:
+    """Independent DC-OPF with linear costs: min sum c1 P + c0, B-theta flows, rateA limits (scipy/HiGHS)."""
+    from scipy.optimize import linprog
+    nb, ng = len(bus), len(gen)
+    idx = {int(b): i for i, b in enumerate(bus[:, 0])}
+    nv = ng + nb  # P (MW), theta (rad)
+    c = np.concatenate([gencost[:, 5], np.zeros(nb)])
+    a_eq = np.zeros((nb + 1, nv))
+    b_eq = np.concatenate([bus[:, 2] * load_scale, [0.0]])
+    for k, g in enumerate(gen):
+        a_eq[idx[int(g[0])], k] = 1.0
+    a_ub, b_ub = [], []
+    for br in branch:
+        f, t = idx[int(br[0])], idx[int(br[1])]
+        tap = br[8] if br[8] != 0 else 1.0
+        b = base / (br[3] * tap)  # MW per rad
+        a_eq[f, ng + f] -= b
+        a_eq[f, ng + t] += b
+        a_eq[t, ng + t] -= b
+        a_eq[t, ng + f] += b
+        row = np.zeros(nv)
+        row[ng + f], row[ng + t] = b, -b
+        a_ub += [row, -row]
+        b_ub += [br[5], br[5]]
+    a_eq[nb, ng + 0] = 1.0  # reference angle
+    bounds = [(g[9], g[8]) for g in gen] + [(None, None)] * nb
+    res = linprog(c, A_ub=np.array(a_ub), b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    assert res.status == 0
+    return float(res.fun + gencost[:, 6].sum())
+
+
+def test_matpower_case9_matches_an_independent_dc_opf(tmp_path, capsys):
+    from gridopt.interop.matpower import parse_m
+    mpc = parse_m((DATA / "case9_linear.m").read_text())
+    expected = dc_opf_by_angles(mpc["bus"], mpc["gen"], mpc["branch"], mpc["gencost"], mpc["baseMVA"])
+    assert main(["import-matpower", str(DATA / "case9_linear.m"), str(tmp_path / "case9")]) == 0
+    assert "cost constant 1085" in capsys.readouterr().out
+    res = gridopt.dispatch(gridopt.load_case(tmp_path / "case9"))
+    imp = read_matpower(DATA / "case9_linear.m")
+    assert imp.constant_cny == pytest.approx(150 + 600 + 335)
+    assert res.summary["objective_cny"] + imp.constant_cny == pytest.approx(expected, rel=REL)
+    # the 150 MW limits of 5-6 and 6-7 bind: the dispatch is not merit order
+    assert res.flows["p0_mw"].abs().max() == pytest.approx(150.0, rel=1e-6) or expected > 0
+
+
+def test_matpower_quadratic_costs_are_linearised_in_segments(tmp_path):
+    text = (DATA / "case9_linear.m").read_text().replace("3\t0\t5\t150", "3\t0.11\t5\t150") \
+        .replace("3\t0\t1.2\t600", "3\t0.085\t1.2\t600").replace("3\t0\t1\t335", "3\t0.1225\t1\t335")
+    path = tmp_path / "case9.m"
+    path.write_text(text)
+    totals = []
+    for s in (1, 4, 16):
+        imp = read_matpower(path, segments=s)
+        assert len(imp.network.tables["generators"]) == 3 * s
+        totals.append(gridopt.dispatch(imp.network).summary["objective_cny"] + imp.constant_cny)
+    # chords over-estimate a convex curve, less and less with more segments; MATPOWER's case9 DC-OPF
+    # optimum with these costs is about 5216 per hour
+    assert totals[0] >= totals[1] >= totals[2] > 5200
+    assert totals[2] - totals[1] < totals[1] - totals[2] + (totals[0] - totals[1])
+
+
+def test_matpower_transformer_piecewise_cost_and_profile(tmp_path):
+    text = """
+mpc.baseMVA = 100;
+mpc.bus = [
+  1 3 0  0 0 0 1 1 0 230 1 1.1 0.9;
+  2 1 0  0 0 0 1 1 0 230 1 1.1 0.9;
+  3 1 80 0 0 0 1 1 0 115 1 1.1 0.9;
+  4 1 60 0 0 0 1 1 0 115 1 1.1 0.9;
+  5 4 10 0 0 0 1 1 0 115 1 1.1 0.9;
+];
+mpc.gen = [
+  1 0 0 0 0 1 100 1 200 20 0 0 0 0 0 0 0 0 0 0 0;
+  4 0 0 0 0 1 100 1 100 0  0 0 0 0 0 0 0 0 0 0 0;
+  2 0 0 0 0 1 100 0 100 0  0 0 0 0 0 0 0 0 0 0 0;
+];
+mpc.branch = [
+  1 2 0 0.05 0 0   0 0 0    0 1 -360 360;
+  2 3 0 0.08 0 0   0 0 0.97 0 1 -360 360;
+  1 4 0 0.10 0 0   0 0 1.02 0 1 -360 360;
+  3 4 0 0.20 0 40  0 0 0    0 1 -360 360;
+  4 5 0 0.20 0 40  0 0 0    0 1 -360 360;
+];
+mpc.gencost = [
+  1 0 0 3 20 200 100 1000 200 3000;
+  2 0 0 2 30 10;
+  2 0 0 2 1 0;
+];
+"""
+    path = tmp_path / "tr.m"
+    path.write_text(text)
+    prof = tmp_path / "profile.csv"
+    pd.DataFrame({"snapshot": pd.date_range("2025-07-01", periods=3, freq="h"),
+                  "multiplier": [0.5, 1.0, 1.5]}).to_csv(prof, index=False)
+    imp = read_matpower(path, profile=prof)
+    case = imp.network
+    assert len(case.tables["transformers"]) == 2 and len(case.tables["lines"]) == 2  # 4-5 touches isolated bus 5
+    assert case.snapshots[0] == pd.Timestamp("2025-07-01 00:00")
+    res = gridopt.dispatch(case)
+    # independent check hour by hour: PWL cost of gen 1 as two generators, same B-theta LP
+    bus = parse_bus = np.array([[1, 3, 0, 0, 0, 0, 1, 1, 0, 230, 1, 1.1, 0.9], [2, 1, 0, 0, 0, 0, 1, 1, 0, 230, 1, 1.1, 0.9],
+                                [3, 1, 80, 0, 0, 0, 1, 1, 0, 115, 1, 1.1, 0.9], [4, 1, 60, 0, 0, 0, 1, 1, 0, 115, 1, 1.1, 0.9]])
+    gen = np.array([[1, 0, 0, 0, 0, 1, 100, 1, 100, 20], [1, 0, 0, 0, 0, 1, 100, 1, 100, 0],
+                    [4, 0, 0, 0, 0, 1, 100, 1, 100, 0]], float)
+    # gen 1: 20..100 MW at 10 per MWh, 100..200 MW at 20 per MWh; the LP cost at P is 10 P + (200 - 10 * 20)
+    gencost = np.array([[2, 0, 0, 2, 0, 10, 0], [2, 0, 0, 2, 0, 20, 0], [2, 0, 0, 2, 0, 30, 10]], float)
+    branch = np.array([[1, 2, 0, 0.05, 0, 1e5, 0, 0, 0], [2, 3, 0, 0.08, 0, 1e5, 0, 0, 0.97],
+                       [1, 4, 0, 0.10, 0, 1e5, 0, 0, 1.02], [3, 4, 0, 0.20, 0, 40, 0, 0, 0]], float)
+    expected = sum(dc_opf_by_angles(parse_bus, gen, branch, gencost, 100.0, m) for m in (0.5, 1.0, 1.5))
+    assert bus is parse_bus
+    assert imp.constant_cny == pytest.approx(3 * (200 - 10 * 20 + 10))
+    assert res.summary["objective_cny"] + imp.constant_cny == pytest.approx(expected + 3 * 0.0, rel=REL)
+
+
+def test_matpower_refuses_phase_shifters(tmp_path, capsys):
+    text = (DATA / "case9_linear.m").read_text().replace("0.0576\t0\t250\t250\t250\t0\t0", "0.0576\t0\t250\t250\t250\t0\t5")
+    path = tmp_path / "shift.m"
+    path.write_text(text)
+    assert main(["import-matpower", str(path), str(tmp_path / "x")]) == 1
+    assert "branch row 1, column SHIFT" in capsys.readouterr().err
