@@ -1,8 +1,9 @@
 """The optional PyPSA comparison: the same synthetic network written as a PyPSA network, solved by HiGHS.
 
 Used only when ``pypsa`` imports. The PyPSA model is close to gridopt's but not identical, and the ratios
-compare tools, not answers: reservoirs become storage units with their natural inflow as energy (no
-cascade travel delays, no end-volume target), the clustered commitment becomes PyPSA's linearised unit
+compare tools, not answers: reservoirs become independent storage units holding their water as
+energy at their own production coefficient, fed by their own natural inflow (no cascade coupling: a
+downstream station never receives upstream releases), the clustered commitment becomes PyPSA's linearised unit
 commitment, the regional reserve rows are left out, and the end-volume target is a fixed state of charge at
 the last hour (gridopt's is elastic). Load shedding is a generator per bus priced at
 the value of lost load. Phases: build = the PyPSA network plus ``n.optimize.create_model``; run =
@@ -23,8 +24,6 @@ MWH_PER_HM3_PER_MW_PER_M3S = 1e6 / 3600.0
 def to_pypsa(net, hours: int):
     """A `pypsa.Network` holding `net`'s buses, lines, links, units, storage and loads for `hours`."""
     import pypsa
-
-    from gridopt.formulation.hydro import cascade_energy
 
     snaps = net.snapshots[:hours]
     n = pypsa.Network()
@@ -78,8 +77,8 @@ def to_pypsa(net, hours: int):
               efficiency_dispatch=su["efficiency_dispatch"].to_numpy(), cyclic_state_of_charge=True)
     res = t["reservoirs"]
     if len(res):
-        mwh_per_hm3 = cascade_energy(res) * MWH_PER_HM3_PER_MW_PER_M3S
         coef = res["production_mw_per_m3s"].to_numpy()
+        mwh_per_hm3 = coef * MWH_PER_HM3_PER_MW_PER_M3S  # this station's own head only
         energy_max = res["volume_max_hm3"].to_numpy() * mwh_per_hm3
         n.add("StorageUnit", res.index, bus=res["bus"].to_numpy(), carrier="hydro", p_nom=res["p_nom"].to_numpy(),
               p_min_pu=0.0, max_hours=energy_max / res["p_nom"].to_numpy(), efficiency_store=0.0,

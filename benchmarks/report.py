@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 PHASE_COLUMNS = (("build_s", "build s"), ("pass_s", "pass s"), ("run_s", "HiGHS run s"),
-                 ("extract_s", "extract s"))
+                 ("run_cpu_s", "run CPU s"), ("extract_s", "extract s"))
 PRESOLVE_OFF = ", presolve off"
 
 
@@ -45,7 +45,7 @@ def comparison_ratios(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             ref = ref or base
             entry: dict[str, Any] = {"group": group, "case": case, "variant": label, "reference": ref["variant"],
                                      "status": r.get("status"), "reference_status": ref.get("status")}
-            for key in ("build_s", "pass_s", "run_s", "extract_s", "total_s", "rows", "columns", "nonzeros",
+            for key in ("build_s", "pass_s", "run_s", "run_cpu_s", "extract_s", "total_s", "rows", "columns", "nonzeros",
                         "peak_rss_mb"):
                 a, b = _num(r.get(key)), _num(ref.get(key))
                 entry[f"{key}_ratio"] = a / b if a is not None and b else None
@@ -77,7 +77,7 @@ def fit_exponents(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         hours = np.array(sorted(by_hours), dtype=float)
         entry: dict[str, Any] = {"network": key, "hours": [int(h) for h in hours]}
-        for k in ("build_s", "pass_s", "run_s", "extract_s", "total_s", "nonzeros", "peak_rss_mb"):
+        for k in ("build_s", "pass_s", "run_s", "run_cpu_s", "extract_s", "total_s", "nonzeros", "peak_rss_mb"):
             vals = np.array([_num(by_hours[int(h)].get(k)) or np.nan for h in hours])
             ok = np.isfinite(vals) & (vals > 0)
             if ok.sum() >= 2:
@@ -125,13 +125,14 @@ def results_table(results: list[dict[str, Any]]) -> list[str]:
 
 
 def ratio_table(ratios: list[dict[str, Any]]) -> list[str]:
-    head = ["comparison", "case", "variant / reference", "HiGHS run", "build", "total", "rows", "nonzeros",
+    head = ["comparison", "case", "variant / reference", "HiGHS run", "run CPU", "build", "total", "rows", "nonzeros",
             "peak RSS", "objective diff", "status"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for e in ratios:
         od = _num(e.get("objective_rel_diff"))
         lines.append("| " + " | ".join([
             e["group"], e["case"], f"{e['variant']} / {e['reference']}", _f(e.get("run_s_ratio"), 2),
+            _f(e.get("run_cpu_s_ratio"), 2),
             _f(e.get("build_s_ratio"), 2), _f(e.get("total_s_ratio"), 2), _f(e.get("rows_ratio"), 2),
             _f(e.get("nonzeros_ratio"), 2), _f(e.get("peak_rss_mb_ratio"), 2),
             "–" if od is None else f"{od:+.1e}", f"{e.get('status')} / {e.get('reference_status')}"]) + " |")
@@ -139,11 +140,13 @@ def ratio_table(ratios: list[dict[str, Any]]) -> list[str]:
 
 
 def exponent_table(exps: list[dict[str, Any]]) -> list[str]:
-    head = ["network", "hours", "build", "pass", "HiGHS run", "extract", "total", "nonzeros", "peak RSS"]
+    head = ["network", "hours", "build", "pass", "HiGHS run", "run CPU", "extract", "total", "nonzeros",
+            "peak RSS"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for e in exps:
         lines.append("| " + " | ".join([e["network"], ", ".join(str(h) for h in e["hours"])] + [
-            _f(e.get(k), 2) for k in ("build_exponent", "pass_exponent", "run_exponent", "extract_exponent",
+            _f(e.get(k), 2) for k in ("build_exponent", "pass_exponent", "run_exponent", "run_cpu_exponent",
+                                      "extract_exponent",
                                       "total_exponent", "nonzeros_exponent", "peak_rss_mb_exponent")]) + " |")
     return lines
 
@@ -161,7 +164,7 @@ def markdown(doc: dict[str, Any]) -> str:
            + (" (uncommitted changes)" if m.get("git_dirty") else "")
            + f" · load average at start {', '.join(f'{x:.2f}' for x in m.get('load_average') or [])}", "",
            ("Seconds per phase: build = build_lp + CSC assembly; pass = make_highs (options, HighsLp, passModel); "
-            "HiGHS run = Highs.run(); extract = read_solution + engine.finish (tables, balance checks, summary). "
+            "HiGHS run = Highs.run() (run CPU = its CPU seconds, steadier on a shared machine); extract = read_solution + engine.finish (tables, balance checks, summary). "
             "Overhead = (build + pass + extract) / HiGHS run. Peak RSS = the measuring process's maximum "
             "resident set (one process per measurement)."), ""]
     out += results_table(doc["results"])

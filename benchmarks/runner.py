@@ -21,7 +21,8 @@ from .cases import Case
 from .variants import Variant
 
 REPO = Path(__file__).resolve().parents[1]
-PHASES = ("load_s", "warmup_s", "build_s", "pass_s", "run_s", "extract_s", "total_s", "highs_run_time_s")
+PHASES = ("load_s", "warmup_s", "build_s", "pass_s", "run_s", "extract_s", "total_s", "highs_run_time_s",
+          "build_cpu_s", "pass_cpu_s", "run_cpu_s", "extract_cpu_s", "total_cpu_s")
 MEMORY = ("rss_after_imports_mb", "rss_after_load_mb", "rss_after_build_mb", "rss_after_pass_mb",
           "rss_after_run_mb", "rss_after_extract_mb", "peak_rss_self_mb", "peak_rss_children_mb", "peak_rss_mb")
 SIZES = ("rows", "columns", "nonzeros")
@@ -117,7 +118,7 @@ def _one_line(s: dict[str, Any]) -> str:
         return f"failed: {s.get('error')}"
     f = lambda k: f"{s[k]:.3f}" if isinstance(s.get(k), (int, float)) else "-"
     return (f"{s.get('status')}  build {f('build_s')} s, pass {f('pass_s')} s, run {f('run_s')} s, "
-            f"extract {f('extract_s')} s, rows {s.get('rows')}, peak {s.get('peak_rss_mb', 0):.0f} MiB")
+            f"extract {f('extract_s')} s (run CPU {f('run_cpu_s')} s), rows {s.get('rows')}, peak {s.get('peak_rss_mb', 0):.0f} MiB")
 
 
 # ---- the machine and the software ---------------------------------------------------------------

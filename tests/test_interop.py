@@ -251,12 +251,15 @@ def test_unequal_weightings_are_refused(tmp_path, capsys):
 
 def test_other_unsupported_features_are_refused_and_named(tmp_path, capsys):
     n = _one_bus(2)
-    n.add("Generator", "g", bus="a", p_nom=50.0, marginal_cost=[1.0, 2.0])
+    n.add("Bus", "b")
+    n.add("Generator", "g", bus="a", p_nom=50.0, marginal_cost=[1.0, 2.0], p_min_pu=0.2)
+    n.add("Line", "ab", bus0="a", bus1="b", x=1.0, s_nom=10.0, s_max_pu=[1.0, 0.5])
     n.add("StorageUnit", "pumped_hydro", bus="a", p_nom=5.0, inflow=1.0)
     n.add("ShuntImpedance", "sh", bus="a", g=0.1)
     n.add("GlobalConstraint", "tx", type="transmission_volume_expansion_limit", sense="<=", constant=1.0)
     err = _refused(n, tmp_path, capsys)
-    assert "generators-marginal_cost.csv, row g, column marginal_cost: time-varying" in err
+    assert "generators.csv, row g, column marginal_cost: time-varying marginal_cost is only supported" in err
+    assert "lines-s_max_pu.csv, row ab, column s_max_pu: time-varying" in err
     assert "storage_units.csv, row pumped_hydro, column p_min_pu" in err
     assert "shunt_impedances.csv, row sh" in err
     assert "global_constraints.csv, row tx, column type" in err

@@ -137,6 +137,8 @@ def summarise(ctx: Context, sol: Solution, t: dict[str, pd.DataFrame], parts: di
         "curtailment_mwh": curt,
         "spill_hm3": float((hy["spill_m3s"] * hy["hour"].map(w)).sum() * 3600 / 1e6) if len(hy) else 0.0,
         "water_in_transit_hm3": parts["water_in_transit_hm3"],
+        "hydro_initial_volume_hm3": dict(zip(ctx.data["reservoirs"].index,
+                                             map(float, ctx.data.get("volume_initial", [])))),
         "end_target_shortfall_hm3": float(parts["end_shortfall_hm3"].sum()),
         "interchange_sc_to_cq_mwh": interchange,
         "interchange_regions": list(pair),

@@ -63,6 +63,8 @@ _OUTPUT_SERIES = {"p", "q", "p0", "p1", "q0", "q1", "status", "start_up", "shut_
                   "maintenance", "n_mod"}
 # series gridopt holds per hour; every other input series must be constant in time
 _SUPPORTED_SERIES = {"generators": {"p_max_pu", "p_min_pu"}, "loads": {"p_set"}, "storage_units": {"inflow"}}
+# series kept where they vary (constant columns become static values): generator prices make markets
+_VARYING_OK = {("generators", "marginal_cost")}
 _COMPONENTS = ("buses", "carriers", "generators", "loads", "lines", "transformers", "links", "storage_units",
                "global_constraints")
 _REFUSED_COMPONENTS = {"stores": "Store components are not supported (use a StorageUnit)",
@@ -261,6 +263,7 @@ class _Reader:
         tables["lines"] = self.lines(buses)
         tables["transformers"] = self.transformers()
         tables["links"] = self.links()
+        tables["markets"] = self.markets(series)
         tables["generators"] = self.generators(series)
         self.loads(series)
         su, res, spill_pen = self.storage(series)
@@ -323,7 +326,7 @@ class _Reader:
             stamps = pd.DatetimeIndex(pd.to_datetime(labels))
             if stamps.tz is not None:
                 stamps = stamps.tz_localize(None)
-            hourly = self.T == 1 or bool((np.diff(stamps.asi8) == 3_600_000_000_000).all())
+            hourly = self.T == 1 or bool((stamps[1:] - stamps[:-1] == pd.Timedelta(hours=1)).all())
             start = stamps[0]
         except (ValueError, TypeError, pd.errors.ParserError):
             hourly, start = False, pd.Timestamp("2025-01-01 00:00")
@@ -363,6 +366,7 @@ class _Reader:
                 if attr in _SUPPORTED_SERIES.get(comp, ()):
                     continue
                 static = self.static[comp]
+                varying = []
                 for c in df.columns:
                     vals = df[c].to_numpy(dtype=float)
                     if np.allclose(vals, vals[0], equal_nan=True):
@@ -371,11 +375,16 @@ class _Reader:
                                 static[attr] = np.nan
                                 static[attr] = static[attr].astype(object)
                             static.loc[c, attr] = vals[0]
+                    elif (comp, attr) in _VARYING_OK:
+                        varying.append(c)
                     else:
                         self.problems.append(Problem(self.f(f"{comp}-{attr}.csv"), c, attr,
                                                      f"time-varying {attr} is not supported (gridopt holds it "
                                                      "as a fixed value)"))
-                del ser[attr]
+                if varying:
+                    ser[attr] = df[varying]
+                else:
+                    del ser[attr]
 
     def refuse_nondefault(self, comp: str, checks: dict[str, tuple[Any, str]]) -> None:
         df = self.static[comp]
@@ -455,6 +464,48 @@ class _Reader:
                              "p_max_pu": pmax / scale, "p_min_pu": pmin / scale, "efficiency": eff,
                              "efficiency_reverse": eff, "marginal_cost": mc, "carrier": carrier,
                              "length_km": length.where(length > 0, np.nan)}).reset_index(drop=True)
+
+    def markets(self, series: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        """Generators that are price takers become gridopt markets (removed from the generators).
+
+        A buyer (static p_max_pu = 0, p_min_pu < 0: negative output earning marginal_cost) is a market
+        buying up to -p_min_pu * p_nom at buy_price = marginal_cost; a seller (time-varying
+        marginal_cost, p_min_pu = 0, static p_max_pu) a market selling up to p_nom * p_max_pu at
+        sell_price = marginal_cost. Both are exact: the LP terms are the same.
+        """
+        g = self.static["generators"]
+        dyn = self.dyn["generators"]
+        c = lambda a, d: self.col("generators", a, d)  # noqa: E731
+        fixed = ~g.index.isin(list(dyn.get("p_max_pu", pd.DataFrame()).columns)
+                              + list(dyn.get("p_min_pu", pd.DataFrame()).columns))
+        pmin, pmax, p_nom = c("p_min_pu", 0.0), c("p_max_pu", 1.0), c("p_nom", 0.0)
+        price_ser = dyn.get("marginal_cost", pd.DataFrame())
+        buyer = fixed & (pmin < 0).to_numpy() & (pmax == 0).to_numpy()
+        seller = fixed & (pmin == 0).to_numpy() & g.index.isin(list(price_ser.columns)) & ~buyer
+        for name in price_ser.columns:
+            if name in g.index and not (buyer | seller)[g.index.get_loc(name)]:
+                self.refuse("generators", name, "marginal_cost",
+                            "time-varying marginal_cost is only supported on price takers (p_min_pu = 0 and "
+                            "static p_max_pu, or buyers with p_max_pu = 0), imported as gridopt markets")
+        co2 = self.col("carriers", "co2_emissions", 0.0) if len(self.static["carriers"]) else pd.Series(dtype=float)
+        eff = c("efficiency", 1.0)
+        factor = (c("carrier", "").map(co2).fillna(0.0) / eff.where(eff > 0, 1.0))
+        bi, si = g.index[buyer], g.index[seller]
+        m = pd.DataFrame({"name": list(bi) + list(si), "bus": list(c("bus", "")[bi]) + list(c("bus", "")[si]),
+                          "buy_max_mw": list(-(pmin * p_nom)[bi]) + [0.0] * len(si),
+                          "sell_max_mw": [0.0] * len(bi) + list((pmax * p_nom)[si]),
+                          "buy_price": list(c("marginal_cost", 0.0)[bi]) + [0.0] * len(si),
+                          "sell_price": [0.0] * len(bi) + list(c("marginal_cost", 0.0)[si]),
+                          "co2_t_per_mwh": list(factor[bi]) + list(factor[si])})
+        for key, names in (("buy_price", bi), ("sell_price", si)):
+            cols = [n for n in names if n in price_ser.columns]
+            if cols:
+                series[key] = price_ser[cols].copy()
+        keep = ~(buyer | seller)
+        self.static["generators"] = g[keep]
+        self.dyn["generators"] = {a: df[[col for col in df.columns if col in set(g.index[keep])]]
+                                  for a, df in dyn.items() if a != "marginal_cost"}
+        return m
 
     def generators(self, series: dict[str, pd.DataFrame]) -> pd.DataFrame:
         g = self.static["generators"]

@@ -40,6 +40,11 @@ from ..network import EXTERNAL, Network
 from .common import HM3_PER_M3S_HOUR, prepare_output, warn, write_atomic_folder
 
 
+# PyPSA's defaults, written where a row of a mixed table leaves a column empty
+_DEFAULTS = {"generators": {"p_max_pu": 1.0, "p_min_pu": 0.0, "efficiency": 1.0, "marginal_cost": 0.0},
+             "storage_units": {"spill_cost": 0.0, "standing_loss": 0.0, "marginal_cost": 0.0}}
+
+
 def export_pypsa(net: Network, folder: str | os.PathLike, force: bool = False) -> Path:
     """Write `net` as a PyPSA CSV folder at `folder` (atomically); warnings name what is approximated."""
     out = prepare_output(folder, force)
@@ -105,8 +110,8 @@ class _Writer:
         if len(split):
             rev = pd.DataFrame({"bus0": split["bus1"], "bus1": split["bus0"], "p_nom": split["p_nom"],
                                 "p_max_pu": -split["p_min_pu"], "p_min_pu": 0.0, "efficiency": eff_r[~simple],
-                                "marginal_cost": split["marginal_cost"], "carrier": carrier[~simple]},
-                               index=split.index + "_reverse")
+                                "marginal_cost": split["marginal_cost"], "carrier": carrier[~simple]})
+            rev.index = split.index + "_reverse"
             self.add("links", rev)
 
     def generators(self) -> pd.DataFrame | None:
@@ -272,6 +277,9 @@ class _Writer:
         pd.DataFrame({"name": [self.net.name]}).to_csv(f / "network.csv", index=False)
         for comp, parts in self.static.items():
             df = pd.concat(parts)
+            for col, default in _DEFAULTS.get(comp, {}).items():
+                if col in df.columns:
+                    df[col] = df[col].fillna(default)
             df.index.name = "name"
             df.to_csv(f / f"{comp}.csv")
         for (comp, attr), parts in self.series.items():
