@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,7 @@ def parse_m(text: str) -> dict[str, object]:
     """Numeric fields of a MATPOWER case file: scalars as floats, matrices as 2-D arrays (rows padded with NaN)."""
     text = re.sub(r"%[^\n]*", "", text)
     out: dict[str, object] = {}
-    for name, body in re.findall(r"mpc\.(\w+)\s*=\s*\[(.*?)\]\s*;?", text, flags=re.S):
+    for name, body in re.findall(r"mpc\.(\w+)\s*=\s*\[(.*?)\]\s*;?", text, flags=re.DOTALL):
         rows = []
         for line in re.split(r"[;\n]", body.replace("...", " ")):
             vals = [v for v in re.split(r"[\s,]+", line.strip()) if v]
@@ -228,10 +229,10 @@ def _pieces(name: str, bus: str, pmin: float, pmax: float, f: Callable[[float], 
     if pmax <= pmin:  # fixed output
         return [{"name": name, "bus": bus, "carrier": CARRIER, "p_nom": pmax, "p_min_pu": 1.0,
                  "marginal_cost": 0.0}], f(pmax)
-    slopes = [(f(b) - f(a)) / (b - a) for a, b in zip(cuts[:-1], cuts[1:])]
+    slopes = [(f(b) - f(a)) / (b - a) for a, b in pairwise(cuts)]
     one = len(slopes) == 1
     out = []
-    for j, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])):
+    for j, (a, b) in enumerate(pairwise(cuts)):
         top = b if j == 0 else b - a
         out.append({"name": name if one else f"{name}_s{j + 1}", "bus": bus, "carrier": CARRIER, "p_nom": top,
                     "p_min_pu": (pmin / top) if j == 0 else 0.0, "marginal_cost": slopes[j]})

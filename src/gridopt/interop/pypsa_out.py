@@ -21,7 +21,8 @@ order). PyPSA itself is not needed. What is exact and what is approximated:
   it without a loss).
 - hydro reservoirs: StorageUnits in energy units (warning): 1 hm3 of water is coefficient / 0.0036 MWh,
   inflow in MW = inflow_m3s * coefficient, energy capacity from volume_max_hm3 - volume_min_hm3,
-  spill_cost = spill penalty per MWh; cascades, rule curves, ecological flow, end targets and spill
+  spill_cost = the spill penalty (per MWh of the store's energy: exact for reservoirs without a
+  downstream reservoir, whose cascade energy is their own coefficient); cascades, rule curves, ecological flow, end targets and spill
   limits are not represented.
 - left out with a warning: the gas system, interfaces, reserves, export contract minimums, elastic
   penalties (curtailment), snapshot weightings on storage (PyPSA scales storage by them, gridopt not).
@@ -38,7 +39,6 @@ import pandas as pd
 from ..formulation.context import RENEWABLE_CARRIERS
 from ..network import EXTERNAL, Network
 from .common import HM3_PER_M3S_HOUR, prepare_output, warn, write_atomic_folder
-
 
 # PyPSA's defaults, written where a row of a mixed table leaves a column empty
 _DEFAULTS = {"generators": {"p_max_pu": 1.0, "p_min_pu": 0.0, "efficiency": 1.0, "marginal_cost": 0.0},
@@ -222,13 +222,13 @@ class _Writer:
         res = net.active("reservoirs")
         if len(res) == 0:
             return
-        from ..formulation.hydro import cascade_energy
         coef = res["production_mw_per_m3s"]
         mwh_per_hm3 = coef / HM3_PER_M3S_HOUR
         energy = (res["volume_max_hm3"] - res["volume_min_hm3"]) * mwh_per_hm3
         p_nom = res["p_nom"]
-        e = pd.Series(cascade_energy(res), index=res.index)
-        spill = float(net.config["penalties"]["spill_cny_per_mwh"]) * e / coef
+        # gridopt prices spill per MWh of the water's energy down the cascade; in PyPSA the water reaches no
+        # downstream store, so spill is priced per MWh of this store's energy
+        spill = float(net.config["penalties"]["spill_cny_per_mwh"])
         self.add("storage_units", pd.DataFrame({
             "bus": res["bus"], "carrier": "hydro", "p_nom": p_nom, "p_min_pu": 0.0,
             "max_hours": (energy / p_nom.replace(0, np.nan)).fillna(1.0),

@@ -106,10 +106,26 @@ def solve(lp: LinearProgram, threads: int | None = None, time_limit: float | Non
     t0 = time.perf_counter()
     h = make_highs(lp, threads=threads, time_limit=time_limit, log=log, **options)
     t1 = time.perf_counter()
-    h.HandleKeyboardInterrupt = True
-    h.run()
+    run_interruptibly(h)
     t2 = time.perf_counter()
     return read_solution(h, pass_seconds=t1 - t0, solve_seconds=t2 - t1)
+
+
+def run_interruptibly(h: highspy.Highs) -> None:
+    """Run HiGHS in its worker thread while this thread waits, so that Ctrl-C (and SIGTERM, which the CLI
+    turns into KeyboardInterrupt) reach a running solve: HiGHS is cancelled, joined, and the interrupt is
+    re-raised so no result is written."""
+    worker = h.startSolve()
+    try:
+        while not h.wait(0.1)[0]:
+            pass
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        while not h.wait(0.1)[0]:
+            pass
+        worker.join()
+        raise
+    worker.join()
 
 
 def read_solution(h: highspy.Highs, pass_seconds: float = 0.0, solve_seconds: float = 0.0) -> Solution:

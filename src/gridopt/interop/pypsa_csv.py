@@ -1,0 +1,241 @@
+"""Reading a PyPSA CSV folder: static tables, time series in snapshot order, snapshots and weightings.
+
+`PypsaFolder` reads what ``export_to_csv_folder`` writes with pandas (PyPSA is not imported), keeps the
+problems it finds (file, element, attribute) and folds series that are constant in time into static
+values. Result series PyPSA writes after a solve are skipped. The mapping to gridopt is in `pypsa_in`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problem
+from .common import hourly_index, warn
+
+DEFAULT_START = "2025-01-01 00:00"  # first hour given to snapshots that are not timestamps
+_OUTPUT_SERIES = {"p", "q", "p0", "p1", "q0", "q1", "status", "start_up", "shut_down", "marginal_price",
+                  "v_ang", "v_mag_pu", "state_of_charge", "spill", "p_store", "p_dispatch", "e", "p_slack",
+                  "maintenance", "n_mod"}
+# series gridopt holds per hour; every other input series must be constant in time
+_SUPPORTED_SERIES = {"generators": {"p_max_pu", "p_min_pu"}, "loads": {"p_set"}, "storage_units": {"inflow"}}
+# series kept where they vary (constant columns become static values): generator prices make markets
+_VARYING_OK = {("generators", "marginal_cost")}
+
+
+def _is_output_series(attr: str) -> bool:
+    return attr in _OUTPUT_SERIES or attr.startswith("mu_") or re.fullmatch(r"[pq]\d+", attr) is not None
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(b, str):
+        return ("" if a is None or (isinstance(a, float) and math.isnan(a)) else str(a).strip()) == b
+    if isinstance(b, bool):
+        return _to_bool(a, b) == b
+    try:
+        a = float(a)
+    except (TypeError, ValueError):
+        return False
+    if math.isnan(b):
+        return math.isnan(a)
+    return a == b
+
+
+def _to_bool(v: Any, default: bool) -> bool:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return default
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    return str(v).strip().lower() in ("true", "1", "1.0", "yes")
+
+
+class PypsaFolder:
+    """The CSV files of one PyPSA folder, read into frames, with the problems found so far."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.problems: list[Problem] = []
+        self.static: dict[str, pd.DataFrame] = {}
+        self.dyn: dict[str, dict[str, pd.DataFrame]] = {}
+
+    # ---- low-level reading --------------------------------------------------------------------
+    def f(self, name: str) -> str:
+        return str(self.folder / name)
+
+    def refuse(self, comp: str, row: str, column: str, message: str) -> None:
+        self.problems.append(Problem(self.f(f"{comp}.csv"), row, column, message))
+
+    def _read_csv(self, path: Path) -> pd.DataFrame | None:
+        try:
+            return pd.read_csv(path, index_col=0)
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame()
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            self.problems.append(Problem(str(path), "", "", f"unreadable CSV: {str(exc).splitlines()[0]}"))
+            return None
+
+    def read_static(self, comp: str) -> pd.DataFrame:
+        path = self.folder / f"{comp}.csv"
+        df = self._read_csv(path) if path.is_file() else None
+        if df is None:
+            df = pd.DataFrame()
+        df.index = df.index.astype(str)
+        df.index.name = "name"
+        return df
+
+    def read_series(self, comp: str, n: int) -> dict[str, pd.DataFrame]:
+        out = {}
+        for path in sorted(self.folder.glob(f"{comp}-*.csv")):
+            attr = path.stem[len(comp) + 1:]
+            if _is_output_series(attr):
+                continue
+            df = self._read_csv(path)
+            if df is None:
+                continue
+            df.columns = df.columns.astype(str)
+            if len(df) != n:
+                self.problems.append(Problem(str(path), "", "", f"{len(df)} rows, but snapshots.csv has {n}"))
+                continue
+            bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+            if bad:
+                self.problems.append(Problem(str(path), "", bad[0], "non-numeric values"))
+                continue
+            out[attr] = df.reset_index(drop=True)
+        return out
+
+    def col(self, comp: str, attr: str, default: Any) -> pd.Series:
+        df = self.static[comp]
+        if attr not in df.columns:
+            return pd.Series([default] * len(df), index=df.index, dtype=object if isinstance(default, str) else None)
+        s = df[attr]
+        if isinstance(default, bool):
+            return s.map(lambda v: _to_bool(v, default)).astype(bool)
+        if isinstance(default, str):
+            return s.map(lambda v: default if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip())
+        vals = pd.to_numeric(s, errors="coerce")
+        for name in vals.index[vals.isna() & s.notna()]:
+            self.refuse(comp, name, attr, f"{s[name]!r} is not a number")
+        return vals.fillna(default) if not (isinstance(default, float) and math.isnan(default)) else vals
+
+    def matrix(self, comp: str, attr: str, default: float) -> pd.DataFrame:
+        """(snapshots, elements) values of attr: the static value, overridden by the series columns."""
+        static = self.col(comp, attr, default).astype(float)
+        out = pd.DataFrame(np.tile(static.to_numpy(), (self.T, 1)), columns=static.index)
+        ser = self.dyn[comp].get(attr)
+        if ser is not None:
+            cols = [c for c in ser.columns if c in out.columns]
+            out[cols] = ser[cols].to_numpy(dtype=float)
+        return out
+
+    def network_name(self) -> str:
+        df = self.read_static("network")
+        if "name" in df.columns and len(df):
+            name = str(df["name"].iloc[0])
+        elif len(df):
+            name = str(df.index[0])
+        else:
+            name = ""
+        return self.folder.name if name in ("", "nan", "Unnamed Network") else name
+
+    def read_snapshots(self) -> None:
+        path = self.folder / "snapshots.csv"
+        net = self.read_static("network")
+        if "_multi_invest" in net.columns and len(net) and _to_bool(net["_multi_invest"].iloc[0], False):
+            self.problems.append(Problem(self.f("network.csv"), "", "_multi_invest",
+                                         "multi-period investment networks are not supported"))
+        for extra in ("investment_periods.csv", "scenarios.csv"):
+            if (self.folder / extra).is_file():
+                self.problems.append(Problem(self.f(extra), "", "", "investment periods and stochastic scenarios "
+                                                                   "are not supported"))
+        df = self._read_csv(path) if path.is_file() else None
+        if df is None or len(df) == 0:
+            labels = pd.Series(["now"])
+            df = pd.DataFrame(index=[0])
+        elif "snapshot" in df.columns:
+            labels = df["snapshot"].astype(str).reset_index(drop=True)
+        else:
+            labels = pd.Series(df.index.astype(str))
+        if "period" in df.columns:
+            self.problems.append(Problem(str(path), "", "period", "multi-period snapshots are not supported"))
+        self.T = len(labels)
+        try:
+            if labels.str.fullmatch(r"now|[-+]?\d+(\.\d*)?").any():  # PyPSA's default and integer snapshots
+                raise ValueError("not timestamps")
+            stamps = pd.DatetimeIndex(pd.to_datetime(labels))
+            if stamps.tz is not None:
+                stamps = stamps.tz_localize(None)
+            hourly = self.T == 1 or bool((stamps[1:] - stamps[:-1] == pd.Timedelta(hours=1)).all())
+            start = stamps[0]
+        except (ValueError, TypeError, pd.errors.ParserError):
+            hourly, start = self.T == 1, pd.Timestamp(DEFAULT_START)
+        if not hourly:
+            warn(f"snapshots of {self.folder.name} are not consecutive hours: relabelled as hours from {start} "
+                 "(costs keep their weightings)")
+        self.index = hourly_index(start, self.T)
+        self.weights = None
+        cols = [c for c in ("objective", "generators", "stores") if c in df.columns]
+        if not cols and "weightings" in df.columns:
+            cols = ["weightings"]
+        if cols:
+            w = df[cols].apply(pd.to_numeric, errors="coerce").fillna(1.0).reset_index(drop=True)
+            unequal = np.flatnonzero(~np.isclose(w.to_numpy(), w.to_numpy()[:, :1]).all(axis=1))
+            if len(unequal):
+                i = unequal[0]
+                vals = ", ".join(f"{c} {w.at[i, c]:g}" for c in cols)
+                self.problems.append(Problem(str(path), labels[i], "objective/generators/stores",
+                                             f"snapshot weightings differ ({vals}; {len(unequal)} snapshot(s)): "
+                                             "gridopt has one weighting per snapshot"))
+            elif not np.allclose(w[cols[0]], 1.0):
+                self.weights = w[cols[0]].to_numpy(dtype=float)
+
+    def drop_inactive(self) -> None:
+        for comp, df in self.static.items():
+            if "active" in df.columns:
+                keep = df["active"].map(lambda v: _to_bool(v, True)).astype(bool)
+                if not keep.all():
+                    self.static[comp] = df[keep.to_numpy()]
+                    self.dyn[comp] = {a: s[[c for c in s.columns if c in set(df.index[keep.to_numpy()])]]
+                                      for a, s in self.dyn[comp].items()}
+
+    def fold_constant_series(self) -> None:
+        """Series of attributes gridopt holds statically: constant in time -> the static value, else refused."""
+        for comp, ser in self.dyn.items():
+            for attr, df in list(ser.items()):
+                if attr in _SUPPORTED_SERIES.get(comp, ()):
+                    continue
+                static = self.static[comp]
+                varying = []
+                for c in df.columns:
+                    vals = df[c].to_numpy(dtype=float)
+                    if np.allclose(vals, vals[0], equal_nan=True):
+                        if c in static.index:
+                            if attr not in static.columns:
+                                static[attr] = np.nan
+                                static[attr] = static[attr].astype(object)
+                            static.loc[c, attr] = vals[0]
+                    elif (comp, attr) in _VARYING_OK:
+                        varying.append(c)
+                    else:
+                        self.problems.append(Problem(self.f(f"{comp}-{attr}.csv"), c, attr,
+                                                     f"time-varying {attr} is not supported (gridopt holds it "
+                                                     "as a fixed value)"))
+                if varying:
+                    ser[attr] = df[varying]
+                else:
+                    del ser[attr]
+
+    def refuse_nondefault(self, comp: str, checks: dict[str, tuple[Any, str]]) -> None:
+        df = self.static[comp]
+        for attr, (ok, why) in checks.items():
+            if attr not in df.columns:
+                continue
+            for name, v in df[attr].items():
+                if isinstance(ok, float) and not isinstance(ok, bool) and (v is None or (isinstance(v, float) and math.isnan(v))):
+                    continue  # an empty cell is the default
+                if not _same(v, ok):
+                    self.refuse(comp, name, attr, f"{v!r}: {why}")
