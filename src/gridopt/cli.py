@@ -152,9 +152,10 @@ def cmd_run(args) -> int:
         write_atomic(out, s, res.tables)
         print(summary_text(s))
         _progress(f"results written to {out}")
-        if res.checks:
-            for c in res.checks:
-                print(f"warning: after-solve check: {c}", file=sys.stderr)
+        for w in s.get("warnings", []):
+            print(f"warning: {w}", file=sys.stderr)
+        for c in res.checks:
+            print(f"warning: after-solve check: {c}", file=sys.stderr)
         return 0 if status == "optimal" else 4
     write_atomic(out, s, {})
     if status == "time_limit":

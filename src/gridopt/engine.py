@@ -72,9 +72,31 @@ def _version(pkg: str) -> str:
         return "unknown"
 
 
+NUMERIC_SPAN_WARN = 1e9  # HiGHS works best below ~1e9 between the largest and smallest matrix entries
+
+
+def numerical_warnings(ctx: Context, sol: Solution) -> tuple[dict[str, list[float]], list[str]]:
+    """Coefficient ranges of the LP and warnings a planner should see (bad scaling, unreliable status)."""
+    ranges = ctx.lp.ranges()
+    warnings = []
+    lo, hi = ranges["matrix"]
+    if lo > 0 and hi / lo > NUMERIC_SPAN_WARN:
+        warnings.append(f"matrix coefficients span {lo:.3g} .. {hi:.3g} (ratio {hi / lo:.2g}); HiGHS may lose accuracy: "
+                        "check for tiny reactances, production coefficients or huge ratings")
+    lo, hi = ranges["cost"]
+    if lo > 0 and hi / lo > 1e12:
+        warnings.append(f"objective coefficients span {lo:.3g} .. {hi:.3g}; check penalties and prices")
+    if sol.status == "optimal" and sol.message not in ("Optimal",):
+        warnings.append(f"HiGHS reported {sol.message!r}")
+    if sol.status not in ("optimal", "infeasible", "unbounded") and sol.message:
+        warnings.append(f"HiGHS ended with {sol.message!r}")
+    return ranges, warnings
+
+
 def base_summary(ctx: Context, sol: Solution, build_seconds: float, solver: str) -> dict[str, Any]:
     o = ctx.options
     size = ctx.lp.size_info()
+    ranges, warnings = numerical_warnings(ctx, sol)
     return {
         "case": ctx.net.name, "scenario": ctx.net.scenario, "start": o.start.isoformat(), "hours": o.hours,
         "status": sol.status, "solver": solver, "gridopt_version": __version__,
@@ -83,7 +105,7 @@ def base_summary(ctx: Context, sol: Solution, build_seconds: float, solver: str)
         "carbon_caps_t": o.carbon_caps, "carbon_intensity_caps_t_per_mwh": o.intensity_caps,
         "build_seconds": round(build_seconds, 4), "pass_seconds": round(sol.pass_seconds, 4),
         "solve_seconds": round(sol.solve_seconds, 4), **size, "iterations": sol.iterations,
-        "solver_message": sol.message,
+        "solver_message": sol.message, "coefficient_ranges": ranges, "warnings": warnings,
     }
 
 

@@ -167,5 +167,17 @@ class LinearProgram:
     def nnz(self) -> int:
         return int(self.matrix.nnz)
 
+    def ranges(self) -> dict[str, list[float]]:
+        """[smallest, largest] absolute non-zero value of matrix, costs, finite bounds and right-hand sides."""
+        arr = self.arrays()
+        out = {}
+        for key, values in (("matrix", self.matrix.data), ("cost", arr["col_cost"]),
+                            ("bounds", np.r_[arr["col_lower"], arr["col_upper"]]),
+                            ("rhs", np.r_[arr["row_lower"], arr["row_upper"]])):
+            v = np.abs(values[np.isfinite(values)])
+            v = v[v > 0]
+            out[key] = [float(v.min()), float(v.max())] if v.size else [0.0, 0.0]
+        return out
+
     def size_info(self) -> dict[str, int]:
         return {"rows": int(self.nrows), "columns": int(self.ncols), "nonzeros": self.nnz}

@@ -16,6 +16,9 @@ from .network import EXTERNAL, Network
 from .schema import BRANCH_COMPONENTS, SCHEMA, SERIES, in_range
 
 
+HUGE = 1e12  # no quantity of a grid case comes near this in its unit (MW, hm3, CNY/MWh, ...)
+
+
 def _f(comp: str) -> str:
     return f"{comp}.csv"
 
@@ -81,10 +84,14 @@ def _check_tables(net: Network, problems: list[Problem]) -> None:
                 if a.valid in (">=0", ">0"):
                     for i in np.flatnonzero(np.isneginf(vals)):
                         problems.append(Problem(file, rowref[i], a.name, "-inf out of range"))
-            if a.type == "float" and a.name not in ("spill_max_m3s",):
+            if a.type == "float":
                 vals = col.to_numpy(dtype=float)
-                for i in np.flatnonzero(np.isinf(vals)):
-                    problems.append(Problem(file, rowref[i], a.name, f"{vals[i]!r} is not finite ({a.unit})"))
+                if a.name != "spill_max_m3s":  # the one attribute where inf (no limit) is the default
+                    for i in np.flatnonzero(np.isinf(vals)):
+                        problems.append(Problem(file, rowref[i], a.name, f"{vals[i]!r} is not finite ({a.unit})"))
+                for i in np.flatnonzero(np.isfinite(vals) & (np.abs(vals) > HUGE)):
+                    problems.append(Problem(file, rowref[i], a.name,
+                                            f"{vals[i]:.3g} is implausibly large (|value| > {HUGE:.0e} {a.unit})"))
             if a.references:
                 target = _reference_set(net, a.references, regions)
                 for i, v in enumerate(col.tolist()):
@@ -209,6 +216,10 @@ def _check_series(net: Network, problems: list[Problem]) -> None:
             except (TypeError, ValueError):
                 problems.append(Problem(file, "", str(c), "non-numeric values"))
                 continue
+            huge = np.flatnonzero(np.isfinite(vals) & (np.abs(vals) > HUGE))
+            if len(huge):
+                problems.append(Problem(file, str(idx[huge[0]]), str(c),
+                                        f"{len(huge)} implausibly large value(s), first {vals[huge[0]]:.3g} ({spec.unit})"))
             nonfinite = np.flatnonzero(~np.isfinite(vals))
             if len(nonfinite):
                 problems.append(Problem(file, str(idx[nonfinite[0]]), str(c),

@@ -115,6 +115,7 @@ def run_interruptibly(h: highspy.Highs) -> None:
     """Run HiGHS in its worker thread while this thread waits, so that Ctrl-C (and SIGTERM, which the CLI
     turns into KeyboardInterrupt) reach a running solve: HiGHS is cancelled, joined, and the interrupt is
     re-raised so no result is written."""
+    h.HandleUserInterrupt = True  # registers the interrupt callbacks that cancelSolve() sets off
     worker = h.startSolve()
     try:
         while not h.wait(0.1)[0]:
