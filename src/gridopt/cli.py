@@ -66,9 +66,16 @@ def _add_case_opts(p: argparse.ArgumentParser, dispatch_opts: bool = True) -> No
     p.add_argument("--no-gas", action="store_true", help="gas units buy fuel at fixed prices, no gas network")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr and exit code 2 (argparse prints the usage block otherwise)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="gridopt", description="Hourly least-cost, least-CO2 dispatch of a power and gas system.")
-    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    ap = _Parser(prog="gridopt", description="Hourly least-cost, least-CO2 dispatch of a power and gas system.")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("run", help="dispatch a case and write its results folder")
     _add_case_opts(p)

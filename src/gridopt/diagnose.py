@@ -1,6 +1,6 @@
 """Explain an infeasible LP in a planner's terms.
 
-HiGHS's feasibility relaxation finds the smallest total violation of row and column bounds that makes
+HiGHS's feasibility relaxation finds the smallest weighted violation of row and column bounds that makes
 the LP feasible; the violated rows and columns are mapped back to their block (constraint family),
 element and hour, and the largest are reported.
 """
@@ -18,7 +18,9 @@ def diagnose(net: Network, top: int = 8, **options) -> list[str]:
     ctx = build_lp(net, **options)
     lp = ctx.lp
     h = make_highs(lp)
-    h.feasibilityRelaxation(1.0, 1.0, 1.0)
+    # bounds (ratings, must-run, dead pool) cost ten times more to relax than rows, so the diagnosis names
+    # first where energy or water does not balance, and a bound only where no row relaxation would do
+    h.feasibilityRelaxation(10.0, 10.0, 1.0)
     sol = h.getSolution()
     if not sol.value_valid:
         return ["no diagnosis: the feasibility relaxation found no solution"]

@@ -415,9 +415,14 @@ def solve_model(m: pyo.ConcreteModel, threads: int | None = 1, time_limit: float
     opt.highs_options = {"threads": int(threads or 1), "solver": "ipm", "run_crossover": "on"}
     if time_limit:
         opt.config.time_limit = float(time_limit)
+    # HiGHS keeps one thread scheduler per process, sized by the first solve that asks for threads; reset it
+    # so that this solve's thread count is honoured whatever ran before in the process
+    import highspy
+    highspy.Highs.resetThreadScheduler(False)
     t0 = time.perf_counter()
     res = opt.solve(m, load_solutions=False)
     seconds = time.perf_counter() - t0
+    highspy.Highs.resetThreadScheduler(False)
     tc = str(res.solver.termination_condition)
     status = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded",
               "maxTimeLimit": "time_limit", "infeasibleOrUnbounded": "infeasible"}.get(tc, "error")
