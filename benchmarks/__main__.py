@@ -7,6 +7,7 @@ Examples::
     python -m benchmarks --cases shipped_168h syn_30x168 --compare solvers
     python -m benchmarks --cases shipped_168h --compare kvl --repeat 3
     python -m benchmarks --cases shipped_8760h --time-limit 600
+    python -m benchmarks --merge benchmarks/results/A.json benchmarks/results/B.json --label all
 
 Writes ``benchmarks/results/<timestamp>_<label>.json`` and ``.md`` and prints the Markdown table.
 """
@@ -46,6 +47,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="kill a measurement after this many seconds of wall time (default: time limit + 600 s)")
     p.add_argument("--label", default=None, help="name of the run in the output files")
     p.add_argument("--out", type=Path, default=RESULTS, help="folder for the JSON and Markdown files")
+    p.add_argument("--merge", nargs="+", type=Path, metavar="JSON",
+                   help="measure nothing: one report from earlier runs' JSON files (ratios, exponents recomputed)")
     p.add_argument("--no-write", action="store_true", help="print only; write no files")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = p.parse_args(argv)
@@ -88,8 +91,45 @@ def plan_for(cases: list[Case], compare: list[str], notes: list[str]) -> list[tu
     return plan
 
 
+def merge(paths: list[Path], label: str) -> dict[str, Any]:
+    """One document from several runs: their results side by side, each tagged with its source file."""
+    docs = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+    results, notes, cases = [], [], {}
+    for p, d in zip(paths, docs):
+        for r in d["results"]:
+            results.append({**r, "source": p.name})
+        notes += [f"{p.name}: {n}" for n in d.get("notes", [])]
+        cases.update(d.get("cases", {}))
+    first = docs[0]
+    run = {**first["run"], "label": label, "merged_from": [p.name for p in paths],
+           "started": min(d["run"]["started"] for d in docs), "finished": max(d["run"]["finished"] for d in docs),
+           "load_averages": {p.name: [d["machine"].get("load_average"), d["machine"].get("load_average_end")]
+                             for p, d in zip(paths, docs)}}
+    return {"schema": first.get("schema"), "run": run, "machine": first["machine"], "cases": cases,
+            "results": results, "ratios": comparison_ratios(results), "exponents": fit_exponents(results),
+            "notes": notes}
+
+
+def write(doc: dict[str, Any], out: Path, label: str, started: datetime, progress) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{started.strftime('%Y%m%d-%H%M%S')}_{label}"
+    json_path, md_path = out / f"{stem}.json", out / f"{stem}.md"
+    json_path.write_text(json.dumps(doc, indent=1, default=str) + "\n", encoding="utf-8")
+    md_path.write_text(markdown(doc), encoding="utf-8")
+    if progress:
+        progress(f"wrote {json_path} and {md_path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    progress = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
+    if args.merge:
+        label = args.label or "merged"
+        doc = merge(args.merge, label)
+        print(markdown(doc))
+        if not args.no_write:
+            write(doc, args.out, label, datetime.now(UTC).astimezone(), progress)
+        return 0
     try:
         cases = select(args.cases) if args.cases else select(tag="quick" if args.quick else "standard")
     except KeyError as exc:
@@ -100,7 +140,6 @@ def main(argv: list[str] | None = None) -> int:
     label = args.label or ("quick" if args.quick else "-".join(["compare"] + args.compare) if args.compare
                            else "suite")
     started = datetime.now(UTC).astimezone()
-    progress = None if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     machine = machine_info()
     timeout = args.timeout if args.timeout is not None else (
         args.time_limit + 600.0 if args.time_limit else None)
@@ -129,16 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         "notes": notes,
     }
     doc["machine"]["load_average_end"] = machine_info()["load_average"]
-    text = markdown(doc)
-    print(text)
+    print(markdown(doc))
     if not args.no_write:
-        args.out.mkdir(parents=True, exist_ok=True)
-        stem = f"{started.strftime('%Y%m%d-%H%M%S')}_{label}"
-        json_path, md_path = args.out / f"{stem}.json", args.out / f"{stem}.md"
-        json_path.write_text(json.dumps(doc, indent=1, default=str) + "\n", encoding="utf-8")
-        md_path.write_text(text, encoding="utf-8")
-        if progress:
-            progress(f"wrote {json_path} and {md_path}")
+        write(doc, args.out, label, started, progress)
     return 0 if all(r.get("ok") for r in results) else 1
 
 

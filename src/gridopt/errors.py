@@ -15,12 +15,18 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = self.file
+        where = _clean(self.file)
         if self.row:
-            where += f", row {self.row}"
+            where += f", row {_clean(self.row)}"
         if self.column:
-            where += f", column {self.column}"
-        return f"{where}: {self.message}"
+            where += f", column {_clean(self.column)}"
+        return f"{where}: {_clean(self.message, 400)}"
+
+
+def _clean(text: object, limit: int = 120) -> str:
+    """One printable line: control characters and line breaks escaped, very long text shortened."""
+    s = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return s if len(s) <= limit else s[:limit] + f"... ({len(s)} characters)"
 
 
 class GridoptError(Exception):

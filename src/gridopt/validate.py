@@ -118,7 +118,7 @@ def _reference_set(net: Network, ref: str, regions: set[str]) -> set[str]:
 
 def _check_units(net: Network, problems: list[Problem]) -> None:
     buses = net.tables["buses"]
-    vnom = buses["v_nom"]
+    vnom = buses["v_nom"].groupby(level=0).first()  # duplicates are reported elsewhere; keep the first here
     lines = net.tables["lines"]
     for i, (n, r) in enumerate(lines.iterrows()):
         v0, v1 = vnom.get(r["bus0"]), vnom.get(r["bus1"])
