@@ -112,7 +112,8 @@ def base_summary(ctx: Context, sol: Solution, build_seconds: float, solver: str)
 def summarise(ctx: Context, sol: Solution, t: dict[str, pd.DataFrame], parts: dict[str, Any]) -> dict[str, Any]:
     w = pd.Series(ctx.weights, index=ctx.snapshots)
     wt = lambda df, col: float((df[col] * df["hour"].map(w)).sum())  # noqa: E731 - weighted horizon sum
-    cost, pen = parts["cost"], parts["penalties"]
+    cost = {k: float(np.sum(v)) for k, v in parts["cost"].items()}
+    pen = {k: float(np.sum(v)) for k, v in parts["penalties"].items()}
     gen = t["generation"]
     regions = ctx.regions
     em = t["emissions"]

@@ -101,7 +101,7 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     tables: dict[str, pd.DataFrame] = {}
     cost: dict[str, float] = {}
     pen: dict[str, float] = {}
-    wsum = lambda a: float((w * a).sum())  # noqa: E731 - weighted energy/cost over the horizon
+    wsum = lambda a: (w * a).sum(axis=1) if np.ndim(a) == 2 else w[:, 0] * a  # noqa: E731 - weighted, per hour
 
     # ---- generation: generators, reservoir hydro, market sales -------------------------------------
     g = ctx.data["generators"]
@@ -139,7 +139,7 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     cost["operation_cny"] = wsum(p * g["marginal_cost"].to_numpy()) + wsum(hp * res["marginal_cost"].to_numpy())
     su = V("gen_start_up") if "gen_start_up" in lp.variables else np.zeros((T, 0))
     sc = g["start_up_cost"].reindex(lp.variables["gen_start_up"].elements).to_numpy() if su.size else 0.0
-    cost["start_up_cny"] = wsum(su * sc) if su.size else 0.0
+    cost["start_up_cny"] = wsum(su * sc) if su.size else np.zeros(T)
     cost["carbon_cny"] = wsum(p * co2 * internal) * ctx.options.carbon_price
     cost["imports_cny"] = wsum(sell * ctx.data["sell_price"])
     cost["export_revenue_cny"] = -wsum(buy * ctx.data["buy_price"])
@@ -189,7 +189,8 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     if "hydro_end_shortfall" in lp.variables:
         b = lp.variables["hydro_end_shortfall"]
         end_short = pd.Series(b.take(x)[0], index=b.elements)
-    pen["end_target_cny"] = float((end_short * e_r.reindex(end_short.index)).sum()) * float(w[-1, 0]) \
+    pen["end_target_cny"] = np.zeros(T)  # the end target is met (or not) in the last hour
+    pen["end_target_cny"][-1] = float((end_short * e_r.reindex(end_short.index)).sum()) * float(w[-1, 0]) \
         * ctx.penalty("end_target_cny_per_mwh")
 
     # ---- flows ---------------------------------------------------------------------------------------
@@ -268,6 +269,7 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     cost.update(gas_parts.pop("cost"))
     pen.update(gas_parts.pop("penalties"))
 
+    # cost and penalty parts are per hour (CNY, weighted) so that a horizon can be cut into windows
     parts = {"cost": cost, "penalties": pen, "end_shortfall_hm3": end_short, "water_in_transit_hm3": in_transit,
              "gas": gas_parts}
     return tables, parts
@@ -306,12 +308,12 @@ def _gas_table(ctx: Context, sol: Solution, x: np.ndarray, R, w: np.ndarray):
                   power_burn_mm3_per_h=burn, other_demand_mm3_per_h=at_nodes(demand, dem["node"]),
                   shed_mm3_per_h=at_nodes(shed, dem["node"]), price_cny_per_kcm=R("gas_balance") / w)
     w1 = w[:, 0]
-    ws = lambda a: (w1 @ a) * KCM_PER_MM3  # noqa: E731 - weighted kcm over the horizon, per column
     tier = np.array([ctx.penalty(_TIER.get(k, "gas_shed_industry_cny_per_kcm")) for k in dem["kind"]])
-    pen = {"gas_shed_cny": float(ws(shed) @ tier)}
-    cost = {"gas_supply_cny": float(ws(s) @ sup["cost_cny_per_kcm"].to_numpy()),
-            "gas_transport_cny": float(ws(fwd + rev) @ pipes["cost_cny_per_kcm"].to_numpy()),
-            "gas_storage_cny": float(ws(wd) @ stor["cost_cny_per_kcm"].to_numpy())}
+    per_hour = lambda a, price: w1 * (a @ price) * KCM_PER_MM3  # noqa: E731 - CNY per hour, weighted
+    pen = {"gas_shed_cny": per_hour(shed, tier)}
+    cost = {"gas_supply_cny": per_hour(s, sup["cost_cny_per_kcm"].to_numpy()),
+            "gas_transport_cny": per_hour(fwd + rev, pipes["cost_cny_per_kcm"].to_numpy()),
+            "gas_storage_cny": per_hour(wd, stor["cost_cny_per_kcm"].to_numpy())}
     wm = lambda a: float((w1 @ a).sum())  # noqa: E731 - weighted Mm3 over the horizon
     totals = {"supply_mm3": {n: wm(s[:, i]) for i, n in enumerate(sup.index)},
               "storage_withdrawn_mm3": wm(wd), "storage_injected_mm3": wm(inj), "power_burn_mm3": wm(burn),
