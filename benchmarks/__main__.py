@@ -39,6 +39,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--cases", nargs="+", metavar="NAME", help="cases to run (default: the standard suite)")
     p.add_argument("--compare", nargs="+", choices=sorted(COMPARISONS), default=[],
                    help="comparisons on the selected cases (run instead of the plain suite)")
+    p.add_argument("--highs", nargs="+", default=[], metavar="OPTION=VALUE",
+                   help="HiGHS options for the plain suite instead of ipm + crossover + presolve "
+                        "(e.g. run_crossover=off)")
     p.add_argument("--repeat", type=int, default=1, help="measurements per case and variant; medians reported")
     p.add_argument("--threads", type=int, default=1, help="HiGHS threads (default 1, recorded)")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
@@ -56,13 +59,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--repeat must be >= 1")
     if args.threads < 1:
         p.error("--threads must be >= 1")
+    try:
+        args.highs = dict(_option(o) for o in args.highs)
+    except ValueError as exc:
+        p.error(str(exc))
     return args
 
 
-def plan_for(cases: list[Case], compare: list[str], notes: list[str]) -> list[tuple[str, Case, Variant]]:
+def _option(text: str) -> tuple[str, object]:
+    """A HiGHS option from ``name=value``: numbers become int or float, everything else stays text."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise ValueError(f"--highs expects OPTION=VALUE, got {text!r}")
+    for cast in (int, float):
+        try:
+            return name, cast(value)
+        except ValueError:
+            pass
+    return name, value
+
+
+def plan_for(cases: list[Case], compare: list[str], notes: list[str],
+             highs: dict[str, object] | None = None) -> list[tuple[str, Case, Variant]]:
     """(group, case, variant) triples: the baseline per case, or each comparison's variants per case."""
     if not compare:
-        return [("suite", c, BASELINE) for c in cases]
+        base = BASELINE
+        if highs:
+            base = Variant(", ".join(f"{k}={v}" for k, v in highs.items()), highs={**BASELINE.highs, **highs})
+        return [("suite", c, base) for c in cases]
     plan = []
     for name in compare:
         if name == "pyomo":
@@ -136,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
     notes: list[str] = []
-    plan = plan_for(cases, args.compare, notes)
+    plan = plan_for(cases, args.compare, notes, args.highs)
     label = args.label or ("quick" if args.quick else "-".join(["compare"] + args.compare) if args.compare
                            else "suite")
     started = datetime.now(UTC).astimezone()

@@ -48,6 +48,12 @@ def test_quick_suite_writes_every_phase_and_size(tmp_path):
     assert r["threads"] == 1 and r["balance_check_failures"] == 0
     assert "| syn_4x24 |" in proc.stdout
 
+    from benchmarks.__main__ import main
+    assert main(["--merge", str(files[0]), str(files[0]), "--out", str(tmp_path), "--label", "merged",
+                 "--quiet"]) == 0
+    merged = json.loads(next(tmp_path.glob("*_merged.json")).read_text())
+    assert len(merged["results"]) == 2 and merged["results"][0]["source"] == files[0].name
+
 
 def test_registry_has_the_sized_cases():
     from benchmarks.cases import CASES, select

@@ -10,17 +10,14 @@ from .formulation import build_lp
 from .engine import dispatch
 
 __all__ = ["CaseError", "GridoptError", "Network", "Problem", "SolveError", "UsageError", "__version__",
-           "build_lp", "dispatch", "load_case", "write_case"]
+           "build_lp", "build_pyomo_model", "dispatch", "dispatch_rolling", "load_case", "write_case"]
 
 
-def __getattr__(name: str):  # lazy: importing gridopt stays cheap
-    if name == "build_lp":
-        from .formulation import build_lp
-        return build_lp
-    if name == "dispatch":
-        from .dispatch import dispatch
-        return dispatch
+def __getattr__(name: str):  # lazy: pyomo is imported only when the twin is asked for
     if name == "build_pyomo_model":
         from .solvers.pyomo import build_pyomo_model
         return build_pyomo_model
+    if name == "dispatch_rolling":
+        from .rolling import dispatch_rolling
+        return dispatch_rolling
     raise AttributeError(name)

@@ -24,19 +24,21 @@ def dispatch(net: Network, start=None, hours: int | None = None, carbon_price: f
              carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
              solver: str = "highs", kvl: str = "cycles", threads: int | None = 1, time_limit: float | None = None,
              reserves: bool = True, gas: bool = True, hooks=(), highs_options: dict[str, Any] | None = None,
-             raise_on_failure: bool = True) -> Result:
+             raise_on_failure: bool = True, state=None, targets=None) -> Result:
     """Dispatch `net` over `hours` snapshots from `start` at least cost plus priced CO2.
 
     Parameters carry units: carbon_price in CNY/t, carbon_caps in t over the horizon per region
     (or 'system'), intensity_caps in t/MWh, time_limit in seconds. `solver` is 'highs' (the sparse fast
     path) or 'pyomo' (the twin model, solved by HiGHS through pyomo). `hooks` are callables given the
-    build context after every family is added, to add rows over named variable blocks.
+    build context after every family is added, to add rows over named variable blocks. `state` and `targets`
+    (gridopt.formulation.State / Targets) carry initial states and end targets, as rolling horizons do.
     Returns a `Result`; raises SolveError (status infeasible/unbounded/error) unless raise_on_failure=False.
     """
     if solver not in ("highs", "pyomo"):
         raise UsageError(f"--solver must be 'highs' or 'pyomo', got {solver!r}")
     opts = dict(start=start, hours=hours, carbon_price=carbon_price, carbon_caps=carbon_caps,
-                intensity_caps=intensity_caps, kvl=kvl, reserves=reserves, gas=gas, hooks=hooks)
+                intensity_caps=intensity_caps, kvl=kvl, reserves=reserves, gas=gas, hooks=hooks, state=state,
+                targets=targets)
     t0 = time.perf_counter()
     if solver == "pyomo":
         from .solvers.pyomo import solve_pyomo
@@ -59,7 +61,7 @@ def finish(ctx: Context, sol: Solution, build_seconds: float, solver: str, raise
         summary.update(summarise(ctx, sol, tables, parts))
         summary["extract_seconds"] = round(time.perf_counter() - t0, 4)
         summary["checks"] = checks
-        return Result(summary=summary, tables=tables, checks=checks, context=ctx, solution=sol)
+        return Result(summary=summary, tables=tables, checks=checks, context=ctx, solution=sol, parts=parts)
     if raise_on_failure:
         raise SolveError(f"{sol.status}: {sol.message}", status=sol.status)
     return Result(summary=summary, context=ctx, solution=sol)
@@ -109,13 +111,15 @@ def base_summary(ctx: Context, sol: Solution, build_seconds: float, solver: str)
     }
 
 
-def summarise(ctx: Context, sol: Solution, t: dict[str, pd.DataFrame], parts: dict[str, Any]) -> dict[str, Any]:
-    w = pd.Series(ctx.weights, index=ctx.snapshots)
+def table_summary(net: Network, weights: pd.Series, t: dict[str, pd.DataFrame], cost_hourly: dict[str, np.ndarray],
+                  pen_hourly: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Summary figures computed from result tables and per-hour cost/penalty parts (any set of hours)."""
+    w = weights
     wt = lambda df, col: float((df[col] * df["hour"].map(w)).sum())  # noqa: E731 - weighted horizon sum
-    cost = {k: float(np.sum(v)) for k, v in parts["cost"].items()}
-    pen = {k: float(np.sum(v)) for k, v in parts["penalties"].items()}
+    cost = {k: float(np.sum(v)) for k, v in cost_hourly.items()}
+    pen = {k: float(np.sum(v)) for k, v in pen_hourly.items()}
     gen = t["generation"]
-    regions = ctx.regions
+    regions = net.regions
     em = t["emissions"]
     emissions = {r: wt(em[em["region"] == r], "co2_t") for r in sorted(em["region"].unique())}
     emissions["system"] = sum(v for r, v in emissions.items() if r in regions)
@@ -129,9 +133,9 @@ def summarise(ctx: Context, sol: Solution, t: dict[str, pd.DataFrame], parts: di
         if len(sub) and (sub["load_mw"] > 0).any():
             prices[r] = float(np.average(sub["price_cny_per_mwh"], weights=np.maximum(sub["load_mw"], 1e-9)))
     interchange = 0.0
-    pair = ctx.net.config["interchange"]
+    pair = net.config["interchange"]
     if len(pair) == 2:
-        br = ctx.net.tables["buses"]["region"]
+        br = net.tables["buses"]["region"]
         fl = t["flows"]
         r0, r1 = fl["bus0"].map(br), fl["bus1"].map(br)
         fwd = fl[(r0 == pair[0]) & (r1 == pair[1])]
@@ -139,18 +143,9 @@ def summarise(ctx: Context, sol: Solution, t: dict[str, pd.DataFrame], parts: di
         # power leaving the first region: p0 where it holds bus0, p1 where it holds bus1
         interchange = wt(fwd, "p0_mw") + wt(back, "p1_mw")
     hy = t["hydro"]
-    shadow = {}
-    lp = ctx.lp
-    if sol.row_dual.size == lp.nrows:
-        for rows, label in (("carbon_cap", "cap"), ("carbon_intensity_cap", "intensity_cap")):
-            if rows in lp.rows:
-                d = -lp.rows[rows].take(sol.row_dual)[0] / OBJ_SCALE
-                for k, v in zip(lp.rows[rows].elements, d):
-                    shadow[f"{label}:{k}"] = float(max(v, 0.0))
-    total_cost, total_pen = sum(cost.values()), sum(pen.values())
+    dt = float(net.config.get("snapshot_hours", 1))
     return {
-        "objective_cny": sol.objective / OBJ_SCALE,
-        "cost_total_cny": total_cost, "penalties_total_cny": total_pen,
+        "cost_total_cny": sum(cost.values()), "penalties_total_cny": sum(pen.values()),
         "cost_cny": cost, "penalties_cny": pen,
         "emissions_t": emissions,
         "generation_mwh": gen_by,
@@ -159,13 +154,30 @@ def summarise(ctx: Context, sol: Solution, t: dict[str, pd.DataFrame], parts: di
                           "total": wt(pr, "shed_mw")},
         "curtailment_mwh": curt,
         "spill_hm3": float((hy["spill_m3s"] * hy["hour"].map(w)).sum() * 3600 / 1e6) if len(hy) else 0.0,
+        "interchange_sc_to_cq_mwh": interchange,
+        "interchange_regions": list(pair),
+        "mean_price_cny_per_mwh": prices,
+        "snapshot_hours": dt,
+    }
+
+
+def summarise(ctx: Context, sol: Solution, t: dict[str, pd.DataFrame], parts: dict[str, Any]) -> dict[str, Any]:
+    out = table_summary(ctx.net, pd.Series(ctx.weights, index=ctx.snapshots), t, parts["cost"], parts["penalties"])
+    shadow = {}
+    lp = ctx.lp
+    if sol.row_dual.size == lp.nrows:
+        for rows, label in (("carbon_cap", "cap"), ("carbon_intensity_cap", "intensity_cap")):
+            if rows in lp.rows:
+                d = -lp.rows[rows].take(sol.row_dual)[0] / OBJ_SCALE
+                for k, v in zip(lp.rows[rows].elements, d):
+                    shadow[f"{label}:{k}"] = float(max(v, 0.0))
+    out.update({
+        "objective_cny": sol.objective / OBJ_SCALE,
         "water_in_transit_hm3": parts["water_in_transit_hm3"],
         "hydro_initial_volume_hm3": dict(zip(ctx.data["reservoirs"].index,
                                              map(float, ctx.data.get("volume_initial", [])))),
         "end_target_shortfall_hm3": float(parts["end_shortfall_hm3"].sum()),
-        "interchange_sc_to_cq_mwh": interchange,
-        "interchange_regions": list(pair),
-        "mean_price_cny_per_mwh": prices,
         "carbon_shadow_price_cny_per_t": shadow,
         "gas": {k: v for k, v in parts["gas"].items()},
-    }
+    })
+    return out

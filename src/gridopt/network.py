@@ -43,6 +43,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "year": 0,
     "timeseries_start": "2025-01-01 00:00",
     "hours": 24,
+    "snapshot_hours": 1,
     "carbon_price": 0.0,
     "regions": [],
     "interchange": [],
@@ -307,6 +308,34 @@ class Network:
 
     def replace(self, **changes: Any) -> "Network":
         return replace(self, **changes)
+
+    def slice(self, start: pd.Timestamp, hours: int) -> "Network":
+        """The same network with its series cut to `hours` snapshots from `start`."""
+        pos = self.snapshots.get_indexer([pd.Timestamp(start)])[0]
+        series = {k: v.iloc[pos:pos + hours] for k, v in self.series.items()}
+        return replace(self, series=series, config={**self.config, "timeseries_start": str(pd.Timestamp(start))})
+
+    def resample(self, hours: int) -> "Network":
+        """A coarse copy: every series averaged over blocks of `hours` snapshots (the last block may be
+        shorter), weightings summed, and `snapshot_hours` set so storage, reservoirs, gas inventories,
+        ramps and travel delays scale with the snapshot's duration. Used for long-horizon guidance."""
+        if int(self.config.get("snapshot_hours", 1)) != 1:
+            raise ValueError("resample an hourly network only")
+        snaps = self.snapshots
+        key = np.arange(len(snaps)) // hours
+        first = snaps[::hours]
+        series = {}
+        for name, df in self.series.items():
+            if name == "weighting":
+                continue
+            agg = df.groupby(key).mean()
+            agg.index = pd.DatetimeIndex(first, name="snapshot")
+            series[name] = agg
+        w = self.weightings(slice(None))
+        series["weighting"] = pd.DataFrame({"weighting": pd.Series(w).groupby(key).sum().to_numpy()},
+                                           index=pd.DatetimeIndex(first, name="snapshot"))
+        config = {**self.config, "snapshot_hours": int(hours)}
+        return replace(self, config=config, series=series)
 
     def content_hash(self) -> str:
         """A short hash of every table, series and setting: traces a result to its inputs."""

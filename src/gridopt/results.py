@@ -45,6 +45,7 @@ class Result:
     checks: list[str] = field(default_factory=list)
     context: Context | None = None
     solution: Solution | None = None
+    parts: dict[str, Any] = field(default_factory=dict)  # per-hour cost and penalty arrays, water in transit
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         if name in TABLES:
@@ -158,12 +159,12 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     in_transit = 0.0
     if "cascade" in ctx.data:
         u_pos, d_pos, delay = ctx.data["cascade"]
-        before = ctx.data["release_before"]
+        arriving = ctx.data["arrivals_before"]
         out = q + s
         tt = np.arange(T)
         for j in range(len(u_pos)):
             d = int(delay[j])
-            src = np.where(tt >= d, out[np.clip(tt - d, 0, T - 1), u_pos[j]], before[j])
+            src = np.where(tt >= d, out[np.clip(tt - d, 0, T - 1), u_pos[j]], arriving[:, j])
             upstream[:, d_pos[j]] += src
             in_transit += float(out[T - d:, u_pos[j]].sum()) * 3600 / 1e6 if d else 0.0
     e = cascade_energy(res) * MWH_PER_HM3_PER_MW_PER_M3S

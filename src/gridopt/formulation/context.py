@@ -18,6 +18,33 @@ SECONDS_PER_HOUR_HM3 = 3600.0 / 1e6  # hm3 per (m3/s over one hour)
 
 
 @dataclass
+class State:
+    """The system's state before the first hour, carried between windows of a rolling horizon.
+
+    Every field is optional and keyed by element name; what is missing falls back to the case's own initial
+    values. ``outflow_m3s`` holds each reservoir's release + spill in the hours before the start (rows in
+    time order, the last row the hour just before), so water in transit arrives on time.
+    """
+
+    volume_hm3: dict[str, float] = field(default_factory=dict)
+    outflow_m3s: pd.DataFrame | None = None
+    soc_mwh: dict[str, float] = field(default_factory=dict)
+    committed_mw: dict[str, float] = field(default_factory=dict)
+    p_mw: dict[str, float] = field(default_factory=dict)
+    gas_inventory_mm3: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Targets:
+    """End-of-horizon targets: reservoir volumes (elastic, as the case's end target), and lower bounds on
+    storage state of charge and gas inventory (hard)."""
+
+    volume_hm3: dict[str, float] = field(default_factory=dict)
+    soc_min_mwh: dict[str, float] = field(default_factory=dict)
+    gas_inventory_min_mm3: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
 class DispatchOptions:
     """Options of one dispatch (units in names; CNY, tonnes, hours)."""
 
@@ -30,11 +57,14 @@ class DispatchOptions:
     reserves: bool = True
     gas: bool = True  # the gas network, when the case has one
     hooks: tuple[Callable[["Context"], None], ...] = ()
+    state: State | None = None
+    targets: Targets | None = None
 
     @classmethod
     def create(cls, net: Network, start=None, hours: int | None = None, carbon_price: float | None = None,
                carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
-               kvl: str = "cycles", reserves: bool = True, gas: bool = True, hooks=()) -> "DispatchOptions":
+               kvl: str = "cycles", reserves: bool = True, gas: bool = True, hooks=(), state: State | None = None,
+               targets: Targets | None = None) -> "DispatchOptions":
         snaps = net.snapshots
         t0 = snaps[0] if start is None else pd.Timestamp(start)
         if t0 < snaps[0] or t0 > snaps[-1]:
@@ -62,7 +92,7 @@ class DispatchOptions:
                     raise UsageError(f"--{what} {r}={v}: expected a finite number >= 0")
         return cls(start=t0, hours=n, carbon_price=cp, carbon_caps=dict(carbon_caps or {}),
                    intensity_caps=dict(intensity_caps or {}), kvl=kvl, reserves=reserves, gas=gas,
-                   hooks=tuple(hooks))
+                   hooks=tuple(hooks), state=state, targets=targets)
 
 
 @dataclass
@@ -111,6 +141,11 @@ class Context:
     def regions(self) -> list[str]:
         return self.net.regions
 
+    @property
+    def dt(self) -> float:
+        """Hours per snapshot (1 for hourly cases; more for a coarse, resampled network)."""
+        return float(self.net.config.get("snapshot_hours", 1))
+
     def bus_pos(self, bus_names) -> np.ndarray:
         return self.buses.get_indexer(pd.Index(bus_names))
 
@@ -136,6 +171,23 @@ class Context:
     def is_external(self, bus_names) -> np.ndarray:
         reg = self.net.tables["buses"]["region"].reindex(pd.Index(bus_names)).to_numpy(dtype=object)
         return reg == EXTERNAL
+
+    @property
+    def state(self) -> State:
+        return self.options.state or State()
+
+    @property
+    def targets(self) -> Targets:
+        return self.options.targets or Targets()
+
+    @staticmethod
+    def pick(values: dict[str, float], names: pd.Index, default: np.ndarray) -> np.ndarray:
+        """Per-element values from a name-keyed dict, falling back to `default` where a name is missing."""
+        out = np.asarray(default, dtype=float).copy()
+        for i, n in enumerate(names):
+            if n in values:
+                out[i] = float(values[n])
+        return out
 
     def penalty(self, key: str) -> float:
         return float(self.net.config["penalties"][key])

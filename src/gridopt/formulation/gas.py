@@ -55,15 +55,17 @@ def add_gas(ctx: Context) -> None:
     wd = lp.add_variables("gas_withdrawal", stor.index, 0.0, stor["withdrawal_max_mm3_per_h"].to_numpy() * KCM_PER_MM3,
                           w * stor["cost_cny_per_kcm"].to_numpy())
     cap = stor["working_gas_mm3"].to_numpy() * KCM_PER_MM3
-    init = stor["inventory_initial_mm3"].to_numpy() * KCM_PER_MM3
-    last_lo = np.where(stor["cyclic"].to_numpy(), init, np.minimum(stor["inventory_final_min_mm3"].to_numpy() * KCM_PER_MM3, cap))
+    init = ctx.pick(ctx.state.gas_inventory_mm3, stor.index, stor["inventory_initial_mm3"].to_numpy()) * KCM_PER_MM3
+    final = np.where(stor["cyclic"].to_numpy(), init, stor["inventory_final_min_mm3"].to_numpy() * KCM_PER_MM3)
+    final = ctx.pick({k: v * KCM_PER_MM3 for k, v in ctx.targets.gas_inventory_min_mm3.items()}, stor.index, final)
+    last_lo = np.minimum(final, cap)
     lo = np.zeros((T, len(stor)))
     lo[-1] = last_lo
     inv = lp.add_variables("gas_inventory", stor.index, lo, cap)
     if len(stor):
         rhs = np.zeros((T, len(stor)))
         rhs[0] = init
-        rb = lp.add_constraint("gas_storage_balance", stor.index, [(inv, 1.0), (inj, -1.0), (wd, 1.0)], rhs, rhs)
+        rb = lp.add_constraint("gas_storage_balance", stor.index, [(inv, 1.0), (inj, -ctx.dt), (wd, ctx.dt)], rhs, rhs)
         lp.add_coeffs(rb.idx[1:], inv.idx[:-1], -1.0)
     sn = nodes.get_indexer(stor["node"])
     terms += [(wd.idx, 1.0, sn), (inj.idx, -1.0, sn)]

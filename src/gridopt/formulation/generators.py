@@ -65,7 +65,7 @@ def add_generators(ctx: Context) -> None:
                           [(p.idx[:, ci], 1.0), (u, -gc["p_min_pu"].to_numpy())], lower=0.0)
         su = lp.add_variables("gen_start_up", gc.index, 0.0, np.inf, w * gc["start_up_cost"].to_numpy())
         # su[t] - u[t] + u[t-1] >= 0 for t >= 1; at t = 0 against committed_init where given
-        init = gc["committed_init"].to_numpy()
+        init = ctx.pick(ctx.state.committed_mw, gc.index, gc["committed_init"].to_numpy())
         lo = np.zeros((T, len(ci)))
         lo[0] = np.where(np.isnan(init), -np.inf, -np.nan_to_num(init))
         rb = lp.add_rows("start_up", gc.index, lo, np.inf)
@@ -84,14 +84,14 @@ def add_generators(ctx: Context) -> None:
         ctx.reserve_const.append((reg, avail[:, nc]))
 
     # ramps
-    up = g["ramp_limit_up"].to_numpy() * p_nom
-    down = g["ramp_limit_down"].to_numpy() * p_nom
+    up = g["ramp_limit_up"].to_numpy() * p_nom * ctx.dt
+    down = g["ramp_limit_down"].to_numpy() * p_nom * ctx.dt
     ri = np.flatnonzero(np.isfinite(up) | np.isfinite(down))
     if len(ri):
         gr = g.iloc[ri]
         lo = np.broadcast_to(np.where(np.isfinite(down[ri]), -down[ri], -np.inf), (T, len(ri))).copy()
         hi = np.broadcast_to(np.where(np.isfinite(up[ri]), up[ri], np.inf), (T, len(ri))).copy()
-        pinit = gr["p_init"].to_numpy()
+        pinit = ctx.pick(ctx.state.p_mw, gr.index, gr["p_init"].to_numpy())
         # first hour: p[0] - p_init within limits where p_init is given, else free
         lo[0] = np.where(np.isnan(pinit), -np.inf, lo[0] + np.nan_to_num(pinit))
         hi[0] = np.where(np.isnan(pinit), np.inf, hi[0] + np.nan_to_num(pinit))

@@ -52,6 +52,7 @@ def add_hydro(ctx: Context) -> None:
     mwh_per_hm3 = e * MWH_PER_HM3_PER_MW_PER_M3S
     inflow = ctx.series("inflow_m3s", res.index)
     ctx.data["inflow"] = inflow
+    k = K * ctx.dt  # hm3 per (m3/s over one snapshot)
     pen = ctx.penalty
     q = lp.add_variables("hydro_release", res.index, 0.0, q_max,
                          w * (res["marginal_cost"].to_numpy() * coef))
@@ -70,26 +71,36 @@ def add_hydro(ctx: Context) -> None:
     has_down = np.array([d in res.index for d in down])
     u_pos = np.flatnonzero(has_down)
     d_pos = res.index.get_indexer(down[has_down])
-    delay = res["delay_hours"].to_numpy()[has_down]
+    delay = np.rint(res["delay_hours"].to_numpy()[has_down] / ctx.dt).astype(int)  # in snapshots
     before = _release_before(res, inflow[0])[has_down]
     ctx.data["release_before"] = before
 
     v0 = initial_volume(ctx, res)
     ctx.data["volume_initial"] = v0
-    rhs = K * inflow
+    rhs = k * inflow
     rhs[0] += v0
     tt = np.arange(T)[:, None]
     early = tt < delay[None, :]  # (T, links): arrivals from before the horizon
+    arriving = np.broadcast_to(before, early.shape).copy()
+    hist = ctx.state.outflow_m3s
+    if hist is not None and len(hist):  # water in transit from a previous window, hour by hour
+        h = hist.reindex(columns=res.index[u_pos]).to_numpy(dtype=float)
+        back = np.broadcast_to(tt, early.shape) - delay[None, :]  # -delay .. -1: hours before the start
+        ok = early & (back >= -len(h))
+        cols = np.broadcast_to(np.arange(len(u_pos)), early.shape)
+        vals = h[np.clip(len(h) + back, 0, len(h) - 1), cols]
+        arriving = np.where(ok & np.isfinite(vals), vals, arriving)
+    ctx.data["arrivals_before"] = np.where(early, arriving, np.nan)
     np.add.at(rhs, (np.broadcast_to(tt, early.shape)[early], np.broadcast_to(d_pos, early.shape)[early]),
-              K * np.broadcast_to(before, early.shape)[early])
-    rb = lp.add_constraint("hydro_volume_balance", res.index, [(v, 1.0), (q, K), (s, K)], rhs, rhs)
+              k * arriving[early])
+    rb = lp.add_constraint("hydro_volume_balance", res.index, [(v, 1.0), (q, k), (s, k)], rhs, rhs)
     lp.add_coeffs(rb.idx[1:], v.idx[:-1], -1.0)
     late = ~early
     src_t = (tt - delay[None, :])[late]
     rows = rb.idx[np.broadcast_to(tt, late.shape)[late], np.broadcast_to(d_pos, late.shape)[late]]
     ucols = np.broadcast_to(u_pos, late.shape)[late]
-    lp.add_coeffs(rows, q.idx[src_t, ucols], -K)
-    lp.add_coeffs(rows, s.idx[src_t, ucols], -K)
+    lp.add_coeffs(rows, q.idx[src_t, ucols], -k)
+    lp.add_coeffs(rows, s.idx[src_t, ucols], -k)
     ctx.data["cascade"] = (u_pos, d_pos, delay)
 
     # elastic rule curves, ecological flow and end target
@@ -108,9 +119,10 @@ def add_hydro(ctx: Context) -> None:
                                  w * pen("eco_flow_cny_per_mwh") * e[has])
         lp.add_constraint("hydro_eco_flow", res.index[has],
                           [(q.idx[:, has], 1.0), (s.idx[:, has], 1.0), (slack, 1.0)], lower=eco[has])
-    has = ctx.has_series("volume_target_hm3", res.index)
+    has = ctx.has_series("volume_target_hm3", res.index) | res.index.isin(list(ctx.targets.volume_hm3))
     if has.any():
         target = ctx.series("volume_target_hm3", res.index[has])[-1]
+        target = ctx.pick(ctx.targets.volume_hm3, res.index[has], target)
         target = np.minimum(target, res["volume_max_hm3"].to_numpy()[has])
         ctx.data["end_target"] = pd.Series(target, index=res.index[has])
         slack = lp.add_variables("hydro_end_shortfall", res.index[has], 0.0, np.inf,
@@ -127,6 +139,8 @@ def initial_volume(ctx: Context, res: pd.DataFrame) -> np.ndarray:
     """Volume before the first hour (hm3): volume_initial_hm3 at the start of the series; a horizon starting
     later begins on the target series (the rule curve's planned volume) where the case gives one."""
     v0 = res["volume_initial_hm3"].to_numpy(dtype=float).copy()
+    if ctx.state.volume_hm3:
+        return ctx.pick(ctx.state.volume_hm3, res.index, v0)
     if ctx.rows.start == 0:
         return v0
     has = ctx.has_series("volume_target_hm3", res.index)

@@ -5,7 +5,8 @@ For every unit s and hour t: 0 <= charge <= p_nom_store, 0 <= discharge <= p_nom
 
     soc[t] = (1 - standing_loss) * soc[t-1] + efficiency_store * charge[t] - discharge[t] / efficiency_dispatch
 
-with soc[-1] = soc[T-1] when cyclic_state_of_charge, else state_of_charge_initial. Storage dynamics stay
+with soc[-1] = soc[T-1] when cyclic_state_of_charge, else state_of_charge_initial (or the carried state
+of a rolling horizon, which also sets a lower bound on soc[T-1]). Storage dynamics stay
 hourly whatever the snapshot weighting. Discharge costs marginal_cost per MWh (weighted).
 """
 
@@ -25,18 +26,23 @@ def add_storage(ctx: Context) -> None:
     e_max = su["max_hours"].to_numpy() * p_nom
     ch = lp.add_variables("storage_charge", su.index, 0.0, p_store)
     dis = lp.add_variables("storage_discharge", su.index, 0.0, p_nom, w * su["marginal_cost"].to_numpy())
-    soc = lp.add_variables("storage_soc", su.index, 0.0, e_max)
+    soc_lo = np.zeros((T, len(su)))
+    soc_lo[-1] = np.minimum(ctx.pick(ctx.targets.soc_min_mwh, su.index, np.zeros(len(su))), e_max)
+    soc = lp.add_variables("storage_soc", su.index, soc_lo, e_max)
     ctx.inject(ch, -1.0, su["bus"])
     ctx.inject(dis, 1.0, su["bus"])
     if len(su) == 0:
         return
-    keep = 1.0 - su["standing_loss"].to_numpy()
-    cyclic = su["cyclic_state_of_charge"].to_numpy()
+    dt = ctx.dt
+    keep = (1.0 - su["standing_loss"].to_numpy()) ** dt
+    given = np.array([n in ctx.state.soc_mwh for n in su.index], dtype=bool)
+    cyclic = su["cyclic_state_of_charge"].to_numpy() & ~given  # a carried state replaces the cycle
+    initial = ctx.pick(ctx.state.soc_mwh, su.index, su["state_of_charge_initial"].to_numpy())
     rhs = np.zeros((T, len(su)))
-    rhs[0] = np.where(cyclic, 0.0, keep * su["state_of_charge_initial"].to_numpy())
+    rhs[0] = np.where(cyclic, 0.0, keep * initial)
     rb = lp.add_constraint("storage_soc_balance", su.index,
-                           [(soc, 1.0), (ch, -su["efficiency_store"].to_numpy()),
-                            (dis, 1.0 / su["efficiency_dispatch"].to_numpy())], rhs, rhs)
+                           [(soc, 1.0), (ch, -dt * su["efficiency_store"].to_numpy()),
+                            (dis, dt / su["efficiency_dispatch"].to_numpy())], rhs, rhs)
     lp.add_coeffs(rb.idx[1:], soc.idx[:-1], -keep[None, :])
     cyc = np.flatnonzero(cyclic)
     lp.add_coeffs(rb.idx[0, cyc], soc.idx[T - 1, cyc], -keep[cyc])

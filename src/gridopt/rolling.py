@@ -1,0 +1,267 @@
+"""Rolling horizons: long runs as a sequence of overlapping windows guided by a coarse whole-horizon solve.
+
+1. Coarse solve: the horizon resampled to `coarse_hours` snapshots (daily by default: series averaged,
+   weightings summed, storage/reservoir/gas dynamics scaled by the snapshot's duration) and dispatched
+   as one LP. It sees the whole horizon, so reservoirs and gas storages are not emptied myopically.
+2. Windows of `window` hours plus `overlap` hours of look-ahead. Each window's end targets (reservoir
+   volumes, storage state of charge, gas inventory) come from the coarse solve, interpolated to the
+   window's last hour; a carbon cap over the horizon is split between windows in proportion to the coarse
+   solve's emissions in their hours. The last window keeps the case's own end targets and the remaining cap.
+3. Sequential mode: each window starts from the state its predecessor reached at the end of its committed
+   hours (volumes, water in transit hour by hour, state of charge, committed capacity, output, gas
+   inventory). Parallel mode: every window starts from the coarse solve's state at its first hour and aims
+   at the coarse state at its last (no look-ahead), so the windows are independent and run on a process pool.
+Only the first `window` hours of each window are kept; the kept hours together cover the horizon once.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .checks import check_tables
+from .engine import dispatch, table_summary
+from .formulation.context import Context, DispatchOptions, State, Targets
+from .formulation.hydro import initial_volume
+from .network import Network
+from .results import TABLES, Result
+
+
+@dataclass
+class Window:
+    index: int
+    start: pd.Timestamp
+    hours: int  # solved (kept + look-ahead)
+    keep: int  # kept
+
+
+def plan_windows(start: pd.Timestamp, hours: int, window: int, overlap: int) -> list[Window]:
+    out = []
+    for k, s in enumerate(range(0, hours, window)):
+        keep = min(window, hours - s)
+        out.append(Window(k, start + pd.Timedelta(hours=s), min(keep + overlap, hours - s), keep))
+    return out
+
+
+def _interp(coarse: pd.DataFrame, t0: pd.Timestamp, initial: pd.Series, when: pd.Timestamp, dt_h: float) -> pd.Series:
+    """State at the end of hour `when` (i.e. at when + 1 h), linear between the coarse snapshots' end states."""
+    ends = coarse.index + pd.Timedelta(hours=dt_h)  # each coarse value holds at the end of its snapshot
+    x = np.r_[0.0, (ends - t0) / pd.Timedelta(hours=1)]
+    target = (when + pd.Timedelta(hours=1) - t0) / pd.Timedelta(hours=1)
+    out = {}
+    for c in coarse.columns:
+        y = np.r_[initial.get(c, coarse[c].iloc[0]), coarse[c].to_numpy()]
+        out[c] = float(np.interp(target, x, y))
+    return pd.Series(out)
+
+
+def _pivot(res: Result, table: str, index: str, col: str) -> pd.DataFrame:
+    df = res.tables[table]
+    if not len(df):
+        return pd.DataFrame()
+    return df.pivot(index="hour", columns=index, values=col)
+
+
+def _solve_window(net: Network, w: Window, state: State | None, targets: Targets | None, caps: dict, icaps: dict,
+                  kwargs: dict) -> Result:
+    r = dispatch(net, start=w.start, hours=w.hours, carbon_caps=caps, intensity_caps=icaps, state=state,
+                 targets=targets, **kwargs)
+    r.context, r.solution = None, None  # keep what crosses a process boundary small
+    return r
+
+
+_NET: Network | None = None
+
+
+def _worker_init(net: Network) -> None:
+    global _NET
+    _NET = net
+
+
+def _worker(args) -> Result:
+    return _solve_window(_NET, *args)
+
+
+def dispatch_rolling(net: Network, start=None, hours: int | None = None, window: int = 168, overlap: int = 24,
+                     coarse_hours: int = 24, parallel: bool = False, processes: int = 2, self_soc_targets: bool = True,
+                     carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
+                     progress=None, **kwargs: Any) -> Result:
+    """Dispatch a long horizon window by window (see the module's docstring); returns one stitched Result."""
+    t_all = time.perf_counter()
+    opts = DispatchOptions.create(net, start=start, hours=hours, carbon_caps=carbon_caps, intensity_caps=intensity_caps,
+                                  **{k: v for k, v in kwargs.items() if k in ("carbon_price", "kvl", "reserves", "gas")})
+    t0, H = opts.start, opts.hours
+    say = progress or (lambda msg: None)
+    caps, icaps = dict(opts.carbon_caps), dict(opts.intensity_caps)
+    kw = {k: v for k, v in kwargs.items() if k not in ("hooks",)}
+
+    # 1. coarse guidance over the whole horizon
+    hourly_ctx = Context.create(net, opts)
+    res_tab = net.active("reservoirs")
+    v_start = pd.Series(initial_volume(hourly_ctx, res_tab), index=res_tab.index)
+    coarse_net = net.slice(t0, H).resample(coarse_hours)
+    say(f"coarse solve: {len(coarse_net.snapshots)} snapshots of {coarse_hours} h")
+    coarse = dispatch(coarse_net, carbon_caps=caps, intensity_caps=icaps, state=State(volume_hm3=v_start.to_dict()), **kw)
+    vol_c = _pivot(coarse, "hydro", "reservoir", "volume_hm3")
+    soc_c = _pivot(coarse, "storage", "unit", "soc_mwh")
+    gas_c = coarse.tables["gas"].pivot(index="hour", columns="node", values="inventory_mm3") if len(coarse.tables["gas"]) else pd.DataFrame()
+    em_c = coarse.tables["emissions"]
+
+    # parallel windows meet end to end at the coarse states (no look-ahead), so that each one ends where the
+    # next, solved independently, begins
+    windows = plan_windows(t0, H, window, 0 if parallel else overlap)
+    su, gs = net.active("storage_units"), net.active("gas_storages")
+
+    def targets_for(w: Window) -> Targets | None:
+        if w.index == len(windows) - 1:
+            return None  # the last window keeps the case's own end targets
+        end = w.start + pd.Timedelta(hours=w.hours - 1)
+        vol = _interp(vol_c, t0, v_start, end, coarse_hours) if len(vol_c.columns) else pd.Series(dtype=float)
+        soc = _interp(soc_c, t0, pd.Series(dtype=float), end, coarse_hours) if len(soc_c.columns) else pd.Series(dtype=float)
+        gas = _gas_storage_targets(net, gas_c, t0, end, coarse_hours)
+        slack = 1.0 if parallel else 0.95  # sequential windows may end a little lower: the next one starts there
+        soc_min = (slack * soc).to_dict() if self_soc_targets else {}
+        return Targets(volume_hm3=vol.to_dict(), soc_min_mwh=soc_min, gas_inventory_min_mm3=gas)
+
+    def caps_for(w: Window) -> dict[str, float]:
+        if not caps:
+            return {}
+        end = w.start + pd.Timedelta(hours=w.hours)
+        out = {}
+        for key, cap in caps.items():
+            sel = em_c if key == "system" else em_c[em_c["region"] == key]
+            if key == "system":
+                sel = sel[sel["region"].isin(net.regions)]
+            per = sel.groupby("hour")["co2_t"].sum() * coarse_hours
+            share = per[(per.index >= w.start) & (per.index < end)].sum() / max(per.sum(), 1e-9)
+            out[key] = float(cap * share) if w.index < len(windows) - 1 else float(cap)
+        return out
+
+    results: list[Result] = []
+    if parallel:
+        jobs = []
+        for w in windows:
+            before = w.start - pd.Timedelta(hours=1)
+            st = State(volume_hm3=(_interp(vol_c, t0, v_start, before, coarse_hours).to_dict()
+                                   if w.index and len(vol_c.columns) else v_start.to_dict()))
+            if w.index and len(soc_c.columns):
+                st.soc_mwh = _interp(soc_c, t0, pd.Series(dtype=float), before, coarse_hours).to_dict()
+            if w.index:
+                st.gas_inventory_mm3 = _gas_storage_targets(net, gas_c, t0, before, coarse_hours)
+            jobs.append((w, st, targets_for(w), caps_for(w), icaps, kw))
+        say(f"{len(windows)} windows of {window} h (+{overlap} h look-ahead) on {processes} processes")
+        ctx = multiprocessing.get_context("fork")
+        with cf.ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=_worker_init,
+                                    initargs=(net,)) as pool:
+            results = list(pool.map(_worker, jobs))
+    else:
+        state: State | None = State(volume_hm3=v_start.to_dict())
+        remaining = dict(caps)
+        for w in windows:
+            say(f"window {w.index + 1}/{len(windows)}: {w.start} +{w.hours} h")
+            wcaps = caps_for(w)
+            if w.index == len(windows) - 1:
+                wcaps = remaining
+            r = _solve_window(net, w, state, targets_for(w), wcaps, icaps, kw)
+            results.append(r)
+            state = _state_after(net, r, w, su, gs)
+            kept_em = _kept(r, w)["emissions"]
+            for key in remaining:
+                sel = kept_em[kept_em["region"].isin(net.regions)] if key == "system" else kept_em[kept_em["region"] == key]
+                remaining[key] -= float(sel["co2_t"].sum())
+
+    return _stitch(net, opts, windows, results, coarse, time.perf_counter() - t_all, parallel)
+
+
+def _gas_storage_targets(net: Network, gas_c: pd.DataFrame, t0, when, dt_h) -> dict[str, float]:
+    """Coarse inventory per gas node shared out to that node's storages by working-gas capacity."""
+    gs = net.active("gas_storages")
+    if not len(gas_c.columns) or not len(gs):
+        return {}
+    node_inv = _interp(gas_c, t0, pd.Series(dtype=float), when, dt_h)
+    cap = gs["working_gas_mm3"]
+    share = cap / cap.groupby(gs["node"]).transform("sum")
+    return {s: float(node_inv.get(gs.at[s, "node"], 0.0) * share[s]) for s in gs.index}
+
+
+def _kept(r: Result, w: Window) -> dict[str, pd.DataFrame]:
+    end = w.start + pd.Timedelta(hours=w.keep)
+    return {k: (df[df["hour"] < end] if len(df) and "hour" in df else df) for k, df in r.tables.items()}
+
+
+def _state_after(net: Network, r: Result, w: Window, su: pd.DataFrame, gs: pd.DataFrame) -> State:
+    """The state at the end of the window's kept hours, for the next window."""
+    last = w.start + pd.Timedelta(hours=w.keep - 1)
+    t = r.tables
+    st = State()
+    hy = t["hydro"]
+    if len(hy):
+        at = hy[hy["hour"] == last].set_index("reservoir")
+        st.volume_hm3 = at["volume_hm3"].to_dict()
+        kept = hy[hy["hour"] <= last]
+        out = (kept["release_m3s"] + kept["spill_m3s"]).groupby([kept["hour"], kept["reservoir"]]).sum().unstack()
+        max_delay = int(net.active("reservoirs")["delay_hours"].max() or 0)
+        st.outflow_m3s = out.iloc[-max_delay:] if max_delay else None
+    if len(t["storage"]):
+        st.soc_mwh = t["storage"][t["storage"]["hour"] == last].set_index("unit")["soc_mwh"].to_dict()
+    g = t["generation"]
+    gl = g[g["hour"] == last].set_index("unit")
+    st.p_mw = gl["p_mw"].to_dict()
+    st.committed_mw = gl["committed_mw"].dropna().to_dict()
+    if len(gs) and len(t["gas"]):
+        node_inv = t["gas"][t["gas"]["hour"] == last].set_index("node")["inventory_mm3"]
+        cap = gs["working_gas_mm3"]
+        share = cap / cap.groupby(gs["node"]).transform("sum")
+        st.gas_inventory_mm3 = {s: float(node_inv.get(gs.at[s, "node"], 0.0) * share[s]) for s in gs.index}
+    return st
+
+
+def _stitch(net: Network, opts: DispatchOptions, windows: list[Window], results: list[Result], coarse: Result,
+            seconds: float, parallel: bool) -> Result:
+    tables: dict[str, pd.DataFrame] = {}
+    for name in TABLES:
+        parts = [_kept(r, w)[name] for r, w in zip(results, windows) if name in r.tables]
+        parts = [p for p in parts if len(p)]
+        tables[name] = pd.concat(parts, ignore_index=True) if parts else results[0].tables.get(name, pd.DataFrame())
+    cost_h: dict[str, list] = {}
+    pen_h: dict[str, list] = {}
+    for r, w in zip(results, windows):
+        for key, store in (("cost", cost_h), ("penalties", pen_h)):
+            for k, v in r.parts[key].items():
+                store.setdefault(k, []).append(np.asarray(v)[:w.keep])
+    cost = {k: np.concatenate(v) for k, v in cost_h.items()}
+    pen = {k: np.concatenate(v) for k, v in pen_h.items()}
+    snaps = pd.date_range(opts.start, periods=opts.hours, freq="h")
+    weights = pd.Series(net.weightings(slice(net.snapshots.get_loc(opts.start), net.snapshots.get_loc(opts.start) + opts.hours)),
+                        index=snaps)
+    summary = {k: v for k, v in results[0].summary.items() if k in ("case", "scenario", "gridopt_version",
+                                                                     "highspy_version", "input_hash", "kvl")}
+    summary.update(table_summary(net, weights, tables, cost, pen))
+    statuses = [r.summary["status"] for r in results]
+    summary.update({
+        "start": opts.start.isoformat(), "hours": opts.hours,
+        "status": "optimal" if all(s == "optimal" for s in statuses) else "error",
+        "objective_cny": float(sum(np.sum(v) for v in cost.values()) + sum(np.sum(v) for v in pen.values())),
+        "carbon_price_cny_per_t": opts.carbon_price, "carbon_caps_t": opts.carbon_caps,
+        "carbon_intensity_caps_t_per_mwh": opts.intensity_caps,
+        "carbon_shadow_price_cny_per_t": coarse.summary["carbon_shadow_price_cny_per_t"],
+        "rolling": {"windows": len(windows), "window_hours": windows[0].keep,
+                    "overlap_hours": windows[0].hours - windows[0].keep, "mode": "parallel" if parallel else "sequential",
+                    "coarse_objective_cny": coarse.summary["objective_cny"],
+                    "coarse_solve_seconds": coarse.summary["solve_seconds"], "wall_seconds": round(seconds, 2)},
+        "build_seconds": float(sum(r.summary["build_seconds"] for r in results)),
+        "solve_seconds": float(sum(r.summary["solve_seconds"] for r in results)),
+        "rows": max(r.summary["rows"] for r in results), "columns": max(r.summary["columns"] for r in results),
+        "nonzeros": max(r.summary["nonzeros"] for r in results),
+        "hydro_initial_volume_hm3": results[0].summary.get("hydro_initial_volume_hm3", {}),
+        "warnings": sorted({x for r in results for x in r.summary.get("warnings", [])}),
+    })
+    checks = check_tables(tables)
+    summary["checks"] = checks
+    return Result(summary=summary, tables=tables, checks=checks)
