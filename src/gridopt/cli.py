@@ -43,6 +43,9 @@ def _nonneg_float(text: str) -> float:
     return v
 
 
+AUTO_ROLLING_HOURS = 744  # a month: longer horizons run as rolling windows unless --window 0
+
+
 def _progress(msg: str) -> None:
     print(f"[gridopt {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
@@ -84,6 +87,13 @@ def parser() -> argparse.ArgumentParser:
                    help="highs: sparse fast path (default); pyomo: the pyomo twin model via HiGHS")
     p.add_argument("--time-limit", type=_nonneg_float, default=None, help="solver time limit in seconds")
     p.add_argument("--threads", type=_positive_int, default=1, help="solver threads (default 1: deterministic)")
+    p.add_argument("--window", type=int, default=None, metavar="HOURS",
+                   help="rolling horizon: hours kept per window (0 = one LP; default: one LP up to "
+                        f"{AUTO_ROLLING_HOURS} h, else 168-h windows guided by a coarse daily solve)")
+    p.add_argument("--overlap", type=int, default=24, metavar="HOURS", help="look-ahead hours per window (default 24)")
+    p.add_argument("--parallel", action="store_true",
+                   help="independent windows started from the coarse solve's states, run on a process pool")
+    p.add_argument("--processes", type=_positive_int, default=2, help="processes for --parallel (default 2)")
 
     p = sub.add_parser("validate", help="check a case; one line per problem, exit 1 if any")
     _add_case_opts(p, dispatch_opts=False)
@@ -148,9 +158,22 @@ def cmd_run(args) -> int:
     from .results import write_atomic
     _progress(f"loading {args.case}" + (f" with scenario {args.scenario}" if args.scenario else ""))
     net = _load(args)
-    _progress(f"building and solving {args.hours} h from {args.start or 'the first hour'} ({args.solver})")
-    res = dispatch(net, solver=args.solver, threads=args.threads, time_limit=args.time_limit,
-                   raise_on_failure=False, **_dispatch_kwargs(args))
+    window = args.window if args.window is not None else (168 if args.hours > AUTO_ROLLING_HOURS else 0)
+    if window < 0 or args.overlap < 0:
+        raise UsageError("--window and --overlap must be >= 0 hours")
+    if window and window < args.hours:
+        if args.solver != "highs":
+            raise UsageError("rolling horizons run on the fast path: use --solver highs or --window 0")
+        from .rolling import dispatch_rolling
+        _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{0 if args.parallel else args.overlap} h "
+                  f"look-ahead){', parallel' if args.parallel else ''}")
+        res = dispatch_rolling(net, window=window, overlap=args.overlap, parallel=args.parallel,
+                               processes=args.processes, threads=args.threads, progress=_progress,
+                               **_dispatch_kwargs(args))
+    else:
+        _progress(f"building and solving {args.hours} h from {args.start or 'the first hour'} ({args.solver})")
+        res = dispatch(net, solver=args.solver, threads=args.threads, time_limit=args.time_limit,
+                       raise_on_failure=False, **_dispatch_kwargs(args))
     s = res.summary
     default = f"{net.name}" + (f"_{args.scenario}" if args.scenario else "")
     out = Path(args.out) if args.out else Path("results") / default

@@ -89,7 +89,7 @@ def _worker(args) -> Result:
 
 
 def dispatch_rolling(net: Network, start=None, hours: int | None = None, window: int = 168, overlap: int = 24,
-                     coarse_hours: int = 24, parallel: bool = False, processes: int = 2, self_soc_targets: bool = True,
+                     coarse_hours: int = 24, parallel: bool = False, processes: int = 2,
                      carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
                      progress=None, **kwargs: Any) -> Result:
     """Dispatch a long horizon window by window (see the module's docstring); returns one stitched Result."""
@@ -126,8 +126,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         soc = _interp(soc_c, t0, pd.Series(dtype=float), end, coarse_hours) if len(soc_c.columns) else pd.Series(dtype=float)
         gas = _gas_storage_targets(net, gas_c, t0, end, coarse_hours)
         slack = 1.0 if parallel else 0.95  # sequential windows may end a little lower: the next one starts there
-        soc_min = (slack * soc).to_dict() if self_soc_targets else {}
-        return Targets(volume_hm3=vol.to_dict(), soc_min_mwh=soc_min, gas_inventory_min_mm3=gas)
+        return Targets(volume_hm3=vol.to_dict(), soc_min_mwh=(slack * soc).to_dict(), gas_inventory_min_mm3=gas)
 
     def caps_for(w: Window) -> dict[str, float]:
         if not caps:
