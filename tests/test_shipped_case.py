@@ -84,3 +84,14 @@ def test_make_run_output_and_scenarios_load(net):
     assert drought.series["inflow_m3s"].loc["2025-08"].sum().sum() < net.series["inflow_m3s"].loc["2025-08"].sum().sum()
     no_uhv = net.with_scenario("no_uhv_ac")
     assert not (no_uhv.tables["lines"]["bus0"].str.startswith("UHV_")).any()
+
+
+def test_installed_capacity_matches_published_provincial_totals(net):
+    from gridopt.report import capacity_table
+    cap = capacity_table(net).set_index(["region", "carrier"])
+    for key in [("Sichuan", "coal+gas"), ("Sichuan", "pv+wind"), ("Chongqing", "coal+gas"), ("Chongqing", "hydro"),
+                ("Chongqing", "pv"), ("Chongqing", "wind"), ("Chongqing", "phs")]:
+        row = cap.loc[key]
+        assert row["case_mw"] == pytest.approx(row["published_mw"], rel=0.02), key
+    # Sichuan hydro counts the Jinsha border plants whole (official figures count them in part)
+    assert 1.0 <= cap.loc[("Sichuan", "hydro"), "case_mw"] / cap.loc[("Sichuan", "hydro"), "published_mw"] < 1.25

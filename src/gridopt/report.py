@@ -71,14 +71,18 @@ def capacity_table(net: Network) -> pd.DataFrame:
                                   "p_nom": df["p_nom"].to_numpy()}))
     if not rows:
         return pd.DataFrame(columns=["region", "carrier", "case_mw", "published_mw"])
-    cap = pd.concat(rows).groupby(["region", "carrier"])["p_nom"].sum().rename("case_mw").reset_index()
+    cap = pd.concat(rows).groupby(["region", "carrier"])["p_nom"].sum()
     pub = net.config.get("published_capacity_mw", {})
-    pubrows = [{"region": r, "carrier": c, "published_mw": v} for r, d in pub.items() for c, v in d.items()]
-    if pubrows:
-        cap = cap.merge(pd.DataFrame(pubrows), on=["region", "carrier"], how="outer")
-    else:
-        cap["published_mw"] = float("nan")
-    return cap.sort_values(["region", "carrier"]).reset_index(drop=True)
+    out = []
+    for region in sorted(set(cap.index.get_level_values(0)) | set(pub)):
+        mine = cap.xs(region) if region in cap.index.get_level_values(0) else pd.Series(dtype=float)
+        published = pub.get(region, {})
+        for carrier in sorted(set(mine.index) | set(published)):
+            parts = mine.index if carrier == "total" else carrier.split("+")
+            value = float(mine.reindex(parts).sum()) if len(mine.reindex(parts).dropna()) else float("nan")
+            out.append({"region": region, "carrier": carrier, "case_mw": value,
+                        "published_mw": published.get(carrier, float("nan"))})
+    return pd.DataFrame(out, columns=["region", "carrier", "case_mw", "published_mw"])
 
 
 def info_text(net: Network, hours: int = 24) -> str:
@@ -105,9 +109,6 @@ def info_text(net: Network, hours: int = 24) -> str:
         case = f"{r['case_mw']:12,.0f}" if pd.notna(r["case_mw"]) else f"{'-':>12}"
         pubs = f"{pub:12,.0f}" if pd.notna(pub) else f"{'':>12}"
         lines.append(f"    {str(r['region']):<12}{str(r['carrier']):<18}{case}{pubs}{ratio}")
-    for region in net.regions:
-        sub = cap[(cap["region"] == region)]
-        lines.append(f"    {region:<12}{'total':<18}{sub['case_mw'].sum():12,.0f}")
     from .formulation import build_lp
     t0 = time.perf_counter()
     h = min(hours, len(snaps))
