@@ -86,8 +86,8 @@ class LinearProgram:
 
     def add_cost(self, block: Block, cost) -> None:
         """Add CNY per unit to the objective coefficients of an existing block."""
-        part = self._col_parts[list(self.variables).index(block.name)]
-        part[2] += np.broadcast_to(np.asarray(cost, float), (block.hours, block.n)).ravel() * OBJ_SCALE
+        costs = self._col_parts[list(self.variables).index(block.name)][2]
+        costs += np.broadcast_to(np.asarray(cost, float), (block.hours, block.n)).ravel() * OBJ_SCALE
 
     # ---- rows ---------------------------------------------------------------------------------
     def add_rows(self, name: str, elements: pd.Index | list, lower=-INF, upper=INF, hours: int | None = None) -> Block:

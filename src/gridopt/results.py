@@ -149,8 +149,9 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     # ---- storage -------------------------------------------------------------------------------------
     st = ctx.data["storage"]
     ch, dis, soc = V("storage_charge"), V("storage_discharge"), V("storage_soc")
+    soc_value = R("storage_soc_balance") if "storage_soc_balance" in lp.rows else np.full(soc.shape, np.nan)
     tables["storage"] = _long(snaps, st.index, "unit", bus=st["bus"].to_numpy(), region=regions.reindex(st["bus"]).to_numpy(),
-                              charge_mw=ch, discharge_mw=dis, soc_mwh=soc)
+                              charge_mw=ch, discharge_mw=dis, soc_mwh=soc, soc_value_cny_per_mwh=soc_value)
     cost["operation_cny"] += wsum(dis * st["marginal_cost"].to_numpy())
 
     # ---- hydro ---------------------------------------------------------------------------------------

@@ -3,10 +3,12 @@
 1. Coarse solve: the horizon resampled to `coarse_hours` snapshots (daily by default: series averaged,
    weightings summed, storage/reservoir/gas dynamics scaled by the snapshot's duration) and dispatched
    as one LP. It sees the whole horizon, so reservoirs and gas storages are not emptied myopically.
-2. Windows of `window` hours plus `overlap` hours of look-ahead. Each window's end targets (reservoir
-   volumes, storage state of charge, gas inventory) come from the coarse solve, interpolated to the
-   window's last hour; a carbon cap over the horizon is split between windows in proportion to the coarse
-   solve's emissions in their hours. The last window keeps the case's own end targets and the remaining cap.
+2. Windows of `window` hours plus `overlap` hours of look-ahead. With ``guide="values"`` (default) the
+   water left in each reservoir at a window's end is credited at the coarse solve's water value there
+   (the dual of its volume balance); with ``guide="targets"`` the window must reach the coarse volumes
+   (elastic) and state of charge. Gas storages aim at the coarse inventory in both. A carbon cap over the
+   horizon is split between windows in proportion to the coarse solve's emissions in their hours. The last
+   window keeps the case's own end targets and the remaining cap.
 3. Sequential mode: each window starts from the state its predecessor reached at the end of its committed
    hours (volumes, water in transit hour by hour, state of charge, committed capacity, output, gas
    inventory). Parallel mode: every window starts from the coarse solve's state at its first hour and aims
@@ -89,7 +91,7 @@ def _worker(args) -> Result:
 
 
 def dispatch_rolling(net: Network, start=None, hours: int | None = None, window: int = 168, overlap: int = 24,
-                     coarse_hours: int = 24, parallel: bool = False, processes: int = 2,
+                     coarse_hours: int = 24, parallel: bool = False, processes: int = 2, guide: str = "values",
                      carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
                      progress=None, **kwargs: Any) -> Result:
     """Dispatch a long horizon window by window (see the module's docstring); returns one stitched Result."""
@@ -108,7 +110,10 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     coarse_net = net.slice(t0, H).resample(coarse_hours)
     say(f"coarse solve: {len(coarse_net.snapshots)} snapshots of {coarse_hours} h")
     coarse = dispatch(coarse_net, carbon_caps=caps, intensity_caps=icaps, state=State(volume_hm3=v_start.to_dict()), **kw)
+    if guide not in ("values", "targets"):
+        raise ValueError("guide must be 'values' or 'targets'")
     vol_c = _pivot(coarse, "hydro", "reservoir", "volume_hm3")
+    wv_c = _pivot(coarse, "hydro", "reservoir", "water_value_cny_per_hm3")
     soc_c = _pivot(coarse, "storage", "unit", "soc_mwh")
     gas_c = coarse.tables["gas"].pivot(index="hour", columns="node", values="inventory_mm3") if len(coarse.tables["gas"]) else pd.DataFrame()
     em_c = coarse.tables["emissions"]
@@ -125,6 +130,11 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         vol = _interp(vol_c, t0, v_start, end, coarse_hours) if len(vol_c.columns) else pd.Series(dtype=float)
         soc = _interp(soc_c, t0, pd.Series(dtype=float), end, coarse_hours) if len(soc_c.columns) else pd.Series(dtype=float)
         gas = _gas_storage_targets(net, gas_c, t0, end, coarse_hours)
+        if guide == "values":  # what the coarse solve says water and stored energy are worth at the window's end
+            at = lambda frame: frame.iloc[min(frame.index.searchsorted(end, side="right") - 1, len(frame) - 1)]  # noqa: E731
+            # pumped storage cycles within a day: its coarse (daily) value misleads, so it is left free
+            return Targets(water_value_cny_per_hm3=at(wv_c).to_dict() if len(wv_c.columns) else {},
+                           gas_inventory_min_mm3=gas)
         slack = 1.0 if parallel else 0.95  # sequential windows may end a little lower: the next one starts there
         return Targets(volume_hm3=vol.to_dict(), soc_min_mwh=(slack * soc).to_dict(), gas_inventory_min_mm3=gas)
 

@@ -36,12 +36,16 @@ class State:
 
 @dataclass
 class Targets:
-    """End-of-horizon targets: reservoir volumes (elastic, as the case's end target), and lower bounds on
-    storage state of charge and gas inventory (hard)."""
+    """End-of-horizon targets: reservoir volumes (elastic, as the case's end target), lower bounds on
+    storage state of charge and gas inventory (hard), or terminal values of water and stored energy
+    (a credit in the objective for what is left at the end)."""
 
     volume_hm3: dict[str, float] = field(default_factory=dict)
     soc_min_mwh: dict[str, float] = field(default_factory=dict)
     gas_inventory_min_mm3: dict[str, float] = field(default_factory=dict)
+    # terminal values instead of targets: water and stored energy left at the end are worth this much
+    water_value_cny_per_hm3: dict[str, float] = field(default_factory=dict)
+    soc_value_cny_per_mwh: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -130,6 +130,11 @@ def add_hydro(ctx: Context) -> None:
         rb = lp.add_rows("hydro_end_target", res.index[has], target, np.inf, hours=1)
         lp.add_coeffs(rb.idx[0], v.idx[T - 1, has], 1.0)
         lp.add_coeffs(rb.idx[0], slack.idx[0], 1.0)
+    if ctx.targets.water_value_cny_per_hm3:  # terminal value of the water left at the end (rolling windows)
+        value = ctx.pick(ctx.targets.water_value_cny_per_hm3, res.index, np.zeros(n))
+        terminal = np.zeros((T, n))
+        terminal[-1] = -value
+        lp.add_cost(v, terminal)
     rmask = res["provides_reserve"].to_numpy()
     ctx.reserve.append(Term(q.idx[:, rmask], -coef[rmask], region[rmask]))
     ctx.reserve_const.append((region[rmask], np.broadcast_to(res["p_nom"].to_numpy()[rmask], (T, rmask.sum()))))
