@@ -7,10 +7,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tiny import series  # noqa: E402
+from tiny import series
 
-import gridopt  # noqa: E402
-from gridopt.network import Network  # noqa: E402
+import gridopt
+from gridopt.network import Network
 
 HOURS = 6
 

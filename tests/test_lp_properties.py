@@ -56,7 +56,7 @@ def recompute_gas_cost(net: Network, r) -> float:
         return 0.0
     sup, pipes = net.tables["gas_supplies"], net.tables["pipelines"]
     pen = net.config["penalties"]
-    one = lambda col: g.groupby("node")[col].sum()  # noqa: E731 - Mm3 over the horizon (weights 1 here)
+    one = lambda col: g.groupby("node")[col].sum()
     cost = float((one("supply_mm3_per_h").reindex(sup["node"]).to_numpy() * sup["cost_cny_per_kcm"].to_numpy()).sum()) * 1000
     if len(pipes) <= 1:  # the node table carries one tariff only when there is one pipeline
         cost += float(one("pipeline_out_mm3_per_h").sum()) * 1000 * float(pipes["cost_cny_per_kcm"].sum())

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import CaseError, GridoptError, Problem, SolveError, UsageError
-from .network import Network, load_case, write_case
-from .formulation import build_lp
 from .engine import dispatch
+from .errors import CaseError, GridoptError, Problem, SolveError, UsageError
+from .formulation import build_lp
+from .network import Network, load_case, write_case
 
 __all__ = ["CaseError", "GridoptError", "Network", "Problem", "SolveError", "UsageError", "__version__",
            "build_lp", "build_pyomo_model", "dispatch", "dispatch_rolling", "load_case", "write_case"]

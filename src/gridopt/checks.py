@@ -48,7 +48,7 @@ def check_tables(t: dict[str, pd.DataFrame], rtol: float = 1e-6) -> list[str]:
     # not positive (a surplus that would otherwise be curtailed) it is an LP-equivalent of curtailment and
     # costs nothing; where energy has value it means a modelling error, so only those hours are flagged.
     price = pr.set_index(["hour", "bus"])["price_cny_per_mwh"]
-    valued = lambda hours, buses: price.reindex(pd.MultiIndex.from_arrays([hours, buses])).to_numpy() > 1e-6  # noqa: E731
+    valued = lambda hours, buses: price.reindex(pd.MultiIndex.from_arrays([hours, buses])).to_numpy() > 1e-6
     if "forward_mw" in fl:
         both = fl[(fl["forward_mw"] > tol) & (fl["reverse_mw"] > tol)]
         both = both[valued(both["hour"], both["bus0"]) | valued(both["hour"], both["bus1"])]

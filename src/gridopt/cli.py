@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         return 143 if isinstance(exc, Terminated) else 130
 
 
-def _load(args) -> "object":
+def _load(args) -> object:
     from .network import load_case
     net = load_case(args.case)
     return net.with_scenario(args.scenario)

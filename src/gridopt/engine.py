@@ -115,7 +115,7 @@ def table_summary(net: Network, weights: pd.Series, t: dict[str, pd.DataFrame], 
                   pen_hourly: dict[str, np.ndarray]) -> dict[str, Any]:
     """Summary figures computed from result tables and per-hour cost/penalty parts (any set of hours)."""
     w = weights
-    wt = lambda df, col: float((df[col] * df["hour"].map(w)).sum())  # noqa: E731 - weighted horizon sum
+    wt = lambda df, col: float((df[col] * df["hour"].map(w)).sum())
     cost = {k: float(np.sum(v)) for k, v in cost_hourly.items()}
     pen = {k: float(np.sum(v)) for k, v in pen_hourly.items()}
     gen = t["generation"]

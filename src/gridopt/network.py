@@ -12,9 +12,10 @@ import copy
 import math
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -206,7 +207,7 @@ class Network:
     @classmethod
     def from_tables(cls, config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                     series: Mapping[str, pd.DataFrame] | None = None, *, path: Path | None = None,
-                    scenario_files: Mapping[str, Path] | None = None, validate: bool = True) -> "Network":
+                    scenario_files: Mapping[str, Path] | None = None, validate: bool = True) -> Network:
         """Build a network from plain frames (a `name` column or index per named component)."""
         problems: list[Problem] = []
         cfg = _merge_config(config, "case.toml", problems)
@@ -296,7 +297,7 @@ class Network:
     def scenarios(self) -> list[str]:
         return sorted(self.scenario_files)
 
-    def with_scenario(self, name: str | None) -> "Network":
+    def with_scenario(self, name: str | None) -> Network:
         """A new network with the scenario overlay `name` applied (None or 'base' returns self)."""
         if name in (None, "", "base"):
             return self
@@ -306,16 +307,16 @@ class Network:
             raise UsageError(f"unknown scenario {name!r} (available: {', '.join(self.scenarios) or 'none'})")
         return apply_overlay_file(self, name, self.scenario_files[name])
 
-    def replace(self, **changes: Any) -> "Network":
+    def replace(self, **changes: Any) -> Network:
         return replace(self, **changes)
 
-    def slice(self, start: pd.Timestamp, hours: int) -> "Network":
+    def slice(self, start: pd.Timestamp, hours: int) -> Network:
         """The same network with its series cut to `hours` snapshots from `start`."""
         pos = self.snapshots.get_indexer([pd.Timestamp(start)])[0]
         series = {k: v.iloc[pos:pos + hours] for k, v in self.series.items()}
         return replace(self, series=series, config={**self.config, "timeseries_start": str(pd.Timestamp(start))})
 
-    def resample(self, hours: int) -> "Network":
+    def resample(self, hours: int) -> Network:
         """A coarse copy: every series averaged over blocks of `hours` snapshots (the last block may be
         shorter), weightings summed, and `snapshot_hours` set so storage, reservoirs, gas inventories,
         ramps and travel delays scale with the snapshot's duration. Used for long-horizon guidance."""

@@ -108,7 +108,7 @@ def info_text(net: Network, hours: int = 24) -> str:
         ratio = f"{r['case_mw'] / pub:8.2f}" if pd.notna(pub) and pub > 0 and pd.notna(r["case_mw"]) else ""
         case = f"{r['case_mw']:12,.0f}" if pd.notna(r["case_mw"]) else f"{'-':>12}"
         pubs = f"{pub:12,.0f}" if pd.notna(pub) else f"{'':>12}"
-        lines.append(f"    {str(r['region']):<12}{str(r['carrier']):<18}{case}{pubs}{ratio}")
+        lines.append(f"    {r['region']!s:<12}{r['carrier']!s:<18}{case}{pubs}{ratio}")
     from .formulation import build_lp
     t0 = time.perf_counter()
     h = min(hours, len(snaps))

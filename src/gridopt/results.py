@@ -94,15 +94,15 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     has_duals = sol.row_dual.size == lp.nrows and lp.nrows > 0
     rdual = sol.row_dual if has_duals else np.full(lp.nrows, np.nan)
     cdual = sol.col_dual if has_duals else np.full(lp.ncols, np.nan)
-    V = lambda name: lp.variables[name].take(x)  # noqa: E731
-    R = lambda name: lp.rows[name].take(rdual) / OBJ_SCALE  # noqa: E731 - CNY per row unit
-    D = lambda name: lp.variables[name].take(cdual) / OBJ_SCALE  # noqa: E731
+    V = lambda name: lp.variables[name].take(x)
+    R = lambda name: lp.rows[name].take(rdual) / OBJ_SCALE
+    D = lambda name: lp.variables[name].take(cdual) / OBJ_SCALE
     buses = net.tables["buses"]
     regions = buses["region"]
     tables: dict[str, pd.DataFrame] = {}
     cost: dict[str, float] = {}
     pen: dict[str, float] = {}
-    wsum = lambda a: (w * a).sum(axis=1) if np.ndim(a) == 2 else w[:, 0] * a  # noqa: E731 - weighted, per hour
+    wsum = lambda a: (w * a).sum(axis=1) if np.ndim(a) == 2 else w[:, 0] * a
 
     # ---- generation: generators, reservoir hydro, market sales -------------------------------------
     g = ctx.data["generators"]
@@ -287,9 +287,9 @@ def _gas_table(ctx: Context, sol: Solution, x: np.ndarray, R, w: np.ndarray):
     lp, T = ctx.lp, ctx.T
     if "gas_balance" not in lp.rows:
         return pd.DataFrame(columns=GAS_COLUMNS), {"cost": {}, "penalties": {}}
-    from .formulation.gas import KCM_PER_MM3, _TIER
+    from .formulation.gas import _TIER, KCM_PER_MM3
     nodes = ctx.net.tables["gas_nodes"].index
-    V = lambda name: lp.variables[name].take(x) / KCM_PER_MM3  # noqa: E731 - Mm3/h
+    V = lambda name: lp.variables[name].take(x) / KCM_PER_MM3
     def at_nodes(values: np.ndarray, node_names) -> np.ndarray:
         out = np.zeros((T, len(nodes)))
         np.add.at(out, (slice(None), nodes.get_indexer(pd.Index(node_names))), values)
@@ -311,12 +311,12 @@ def _gas_table(ctx: Context, sol: Solution, x: np.ndarray, R, w: np.ndarray):
                   shed_mm3_per_h=at_nodes(shed, dem["node"]), price_cny_per_kcm=R("gas_balance") / w)
     w1 = w[:, 0]
     tier = np.array([ctx.penalty(_TIER.get(k, "gas_shed_industry_cny_per_kcm")) for k in dem["kind"]])
-    per_hour = lambda a, price: w1 * (a @ price) * KCM_PER_MM3  # noqa: E731 - CNY per hour, weighted
+    per_hour = lambda a, price: w1 * (a @ price) * KCM_PER_MM3
     pen = {"gas_shed_cny": per_hour(shed, tier)}
     cost = {"gas_supply_cny": per_hour(s, sup["cost_cny_per_kcm"].to_numpy()),
             "gas_transport_cny": per_hour(fwd + rev, pipes["cost_cny_per_kcm"].to_numpy()),
             "gas_storage_cny": per_hour(wd, stor["cost_cny_per_kcm"].to_numpy())}
-    wm = lambda a: float((w1 @ a).sum())  # noqa: E731 - weighted Mm3 over the horizon
+    wm = lambda a: float((w1 @ a).sum())
     totals = {"supply_mm3": {n: wm(s[:, i]) for i, n in enumerate(sup.index)},
               "storage_withdrawn_mm3": wm(wd), "storage_injected_mm3": wm(inj), "power_burn_mm3": wm(burn),
               "other_demand_mm3": wm(demand), "shed_mm3": wm(shed),

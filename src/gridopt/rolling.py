@@ -131,7 +131,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         soc = _interp(soc_c, t0, pd.Series(dtype=float), end, coarse_hours) if len(soc_c.columns) else pd.Series(dtype=float)
         gas = _gas_storage_targets(net, gas_c, t0, end, coarse_hours)
         if guide == "values":  # what the coarse solve says water and stored energy are worth at the window's end
-            at = lambda frame: frame.iloc[min(frame.index.searchsorted(end, side="right") - 1, len(frame) - 1)]  # noqa: E731
+            at = lambda frame: frame.iloc[min(frame.index.searchsorted(end, side="right") - 1, len(frame) - 1)]
             # pumped storage cycles within a day: its coarse (daily) value misleads, so it is left free
             return Targets(water_value_cny_per_hm3=at(wv_c).to_dict() if len(wv_c.columns) else {},
                            gas_inventory_min_mm3=gas)

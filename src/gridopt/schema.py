@@ -74,7 +74,7 @@ BRANCH_COMPONENTS = ("lines", "transformers", "links")
 
 def in_range(valid: str, x: float) -> bool:
     """True when value `x` satisfies the schema range `valid` (NaN passes: defaults are checked apart)."""
-    if valid == "" or x != x:
+    if valid == "" or math.isnan(x):
         return True
     if valid == ">=0":
         return x >= 0

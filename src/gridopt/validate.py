@@ -15,7 +15,6 @@ from .errors import Problem
 from .network import EXTERNAL, Network
 from .schema import BRANCH_COMPONENTS, SCHEMA, SERIES, in_range
 
-
 HUGE = 1e12  # no quantity of a grid case comes near this in its unit (MW, hm3, CNY/MWh, ...)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ class DispatchOptions:
     kvl: str = "cycles"  # 'cycles' or 'angles'
     reserves: bool = True
     gas: bool = True  # the gas network, when the case has one
-    hooks: tuple[Callable[["Context"], None], ...] = ()
+    hooks: tuple[Callable[[Context], None], ...] = ()
     state: State | None = None
     targets: Targets | None = None
 
@@ -68,7 +69,7 @@ class DispatchOptions:
     def create(cls, net: Network, start=None, hours: int | None = None, carbon_price: float | None = None,
                carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
                kvl: str = "cycles", reserves: bool = True, gas: bool = True, hooks=(), state: State | None = None,
-               targets: Targets | None = None) -> "DispatchOptions":
+               targets: Targets | None = None) -> DispatchOptions:
         snaps = net.snapshots
         t0 = snaps[0] if start is None else pd.Timestamp(start)
         if t0 < snaps[0] or t0 > snaps[-1]:
@@ -127,7 +128,7 @@ class Context:
     data: dict[str, Any] = field(default_factory=dict)  # per-family arrays the results need
 
     @classmethod
-    def create(cls, net: Network, options: DispatchOptions) -> "Context":
+    def create(cls, net: Network, options: DispatchOptions) -> Context:
         snaps = net.snapshots
         pos = snaps.get_indexer([options.start])[0]
         rows = slice(pos, pos + options.hours)

@@ -20,6 +20,8 @@ the power the branch withdraws from its bus0 (f for AC, q+ - efficiency_reverse 
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -67,7 +69,7 @@ def cycle_matrix(branches: pd.DataFrame) -> np.ndarray:
         c = np.zeros(len(branches))
         c[i] = 1.0  # traverse branch i from bus0 to bus1, then return through the tree from bus1 to bus0
         path = nx.shortest_path(forest, branches["bus1"].iloc[i], bus0[i])
-        for u, v in zip(path[:-1], path[1:]):
+        for u, v in itertools.pairwise(path):
             k = forest.edges[u, v]["key"]
             c[k] += 1.0 if bus0[k] == u else -1.0
         rows.append(c)

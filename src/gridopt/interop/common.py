@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import UsageError
+from ..errors import CaseError, Problem, UsageError
 from ..network import DEFAULT_PENALTIES, Network, write_case
 
 IMPORT_VOLL_CNY_PER_MWH = 1e6
@@ -39,6 +39,15 @@ def import_penalties(spill_cny_per_mwh: float = 0.0) -> dict[str, float]:
     pen["voll_firm_cny_per_mwh"] = IMPORT_VOLL_CNY_PER_MWH
     pen["spill_cny_per_mwh"] = float(spill_cny_per_mwh)
     return pen
+
+
+def imported_network(config: dict, tables: dict, series: dict, source: object) -> Network:
+    """Validate an imported network; every problem names the source it was imported from."""
+    try:
+        return Network.from_tables(config, tables, series)
+    except CaseError as exc:
+        raise CaseError([Problem(f"{p.file} (imported from {source})", p.row, p.column, p.message)
+                         for p in exc.problems]) from None
 
 
 def hourly_index(start: str | pd.Timestamp, hours: int) -> pd.DatetimeIndex:

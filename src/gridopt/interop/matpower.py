@@ -36,8 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CaseError, Problem, UsageError
-from ..network import Network
-from .common import UNLIMITED_MW, Imported, hourly_index, import_penalties, warn
+from .common import UNLIMITED_MW, Imported, hourly_index, import_penalties, imported_network, warn
 
 DEFAULT_START = "2025-01-01 00:00"
 CARRIER = "thermal"
@@ -178,11 +177,7 @@ def read_matpower(path: str | os.PathLike, segments: int = 4, profile: str | os.
               "timeseries_start": str(index[0]), "hours": T, "regions": sorted(set(regions)),
               "penalties": import_penalties()}
     tables = {k: v for k, v in tables.items() if len(v)}
-    try:
-        net = Network.from_tables(config, tables, series)
-    except CaseError as exc:
-        raise CaseError([Problem(f"{p.file} (imported from {path})", p.row, p.column, p.message)
-                         for p in exc.problems]) from None
+    net = imported_network(config, tables, series, path)
     return Imported(net, constant_cny=constant)
 
 

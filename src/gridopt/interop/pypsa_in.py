@@ -53,8 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CaseError, Problem
-from ..network import Network
-from .common import HM3_PER_M3S_HOUR, Imported, import_penalties, warn
+from .common import HM3_PER_M3S_HOUR, Imported, import_penalties, imported_network, warn
 from .pypsa_csv import PypsaFolder
 
 DEFAULT_REGION = "pypsa"
@@ -179,11 +178,7 @@ class _Reader(PypsaFolder):
                   "penalties": import_penalties(spill_pen)}
         for df in series.values():
             df.index = self.index
-        try:
-            net = Network.from_tables(config, tables, series)
-        except CaseError as exc:
-            raise CaseError([Problem(f"{p.file} (imported from {self.folder})", p.row, p.column, p.message)
-                             for p in exc.problems]) from None
+        net = imported_network(config, tables, series, self.folder)
         return Imported(net, carbon_cap_t=cap)
     # ---- components -------------------------------------------------------------------------
     def buses(self) -> tuple[pd.DataFrame, list[str]]:
