@@ -32,10 +32,10 @@ def summary_text(s: dict) -> str:
              f" + penalties {_fmt(s['penalties_total_cny'], 'CNY')})"]
     for k, v in s["cost_cny"].items():
         if abs(v) > 0.5:
-            lines.append(f"    {k:<24}{_fmt(v, 'CNY')}")
+            lines.append(f"    {k:<32}{_fmt(v, 'CNY')}")
     for k, v in s["penalties_cny"].items():
         if abs(v) > 0.5:
-            lines.append(f"    penalty {k:<16}{_fmt(v, 'CNY')}")
+            lines.append(f"    penalty {k:<24}{_fmt(v, 'CNY')}")
     lines.append("  emissions            " + ", ".join(f"{r} {_fmt(v, 't')}" for r, v in s["emissions_t"].items()))
     total = sum(v for k, v in s["generation_mwh"].items())
     lines.append("  generation by carrier (share of all production incl. imports)")
