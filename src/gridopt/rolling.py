@@ -164,7 +164,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
             if w.index:
                 st.gas_inventory_mm3 = _gas_storage_targets(net, gas_c, t0, before, coarse_hours)
             jobs.append((w, st, targets_for(w), caps_for(w), icaps, kw))
-        say(f"{len(windows)} windows of {window} h (+{overlap} h look-ahead) on {processes} processes")
+        say(f"{len(windows)} independent windows of {window} h on {processes} processes")
         ctx = multiprocessing.get_context("fork")
         with cf.ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=_worker_init,
                                     initargs=(net,)) as pool:
