@@ -149,7 +149,8 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     # ---- storage -------------------------------------------------------------------------------------
     st = ctx.data["storage"]
     ch, dis, soc = V("storage_charge"), V("storage_discharge"), V("storage_soc")
-    soc_value = R("storage_soc_balance") if "storage_soc_balance" in lp.rows else np.full(soc.shape, np.nan)
+    # value of one more MWh in store: minus the dual of the state-of-charge balance
+    soc_value = -R("storage_soc_balance") if "storage_soc_balance" in lp.rows else np.full(soc.shape, np.nan)
     tables["storage"] = _long(snaps, st.index, "unit", bus=st["bus"].to_numpy(), region=regions.reindex(st["bus"]).to_numpy(),
                               charge_mw=ch, discharge_mw=dis, soc_mwh=soc, soc_value_cny_per_mwh=soc_value)
     cost["operation_cny"] += wsum(dis * st["marginal_cost"].to_numpy())
@@ -171,7 +172,8 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     e = cascade_energy(res) * MWH_PER_HM3_PER_MW_PER_M3S
     hydro_cols = dict(bus=res["bus"].to_numpy(), natural_inflow_m3s=ctx.data["inflow"], upstream_inflow_m3s=upstream,
                       release_m3s=q, spill_m3s=s, volume_hm3=vol, p_mw=hp,
-                      water_value_cny_per_hm3=R("hydro_volume_balance") if "hydro_volume_balance" in lp.rows else np.nan)
+                      # value of one more hm3 in store: minus the dual of the volume balance (inflow lowers cost)
+                      water_value_cny_per_hm3=-R("hydro_volume_balance") if "hydro_volume_balance" in lp.rows else np.nan)
     for name, col in (("hydro_rule_min_violation", "rule_min_violation_hm3"),
                       ("hydro_rule_max_violation", "rule_max_violation_hm3"),
                       ("hydro_eco_shortfall", "eco_flow_shortfall_m3s")):

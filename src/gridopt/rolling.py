@@ -3,10 +3,12 @@
 1. Coarse solve: the horizon resampled to `coarse_hours` snapshots (daily by default: series averaged,
    weightings summed, storage/reservoir/gas dynamics scaled by the snapshot's duration) and dispatched
    as one LP. It sees the whole horizon, so reservoirs and gas storages are not emptied myopically.
-2. Windows of `window` hours plus `overlap` hours of look-ahead. With ``guide="values"`` (default) the
-   water left in each reservoir at a window's end is credited at the coarse solve's water value there
-   (the dual of its volume balance); with ``guide="targets"`` the window must reach the coarse volumes
-   (elastic) and state of charge. Gas storages aim at the coarse inventory in both. A carbon cap over the
+2. Windows of `window` hours plus `overlap` hours of look-ahead. With ``guide="rule"`` (default) each
+   window ends on the case's planned volumes (its `volume_target_hm3` series, elastic as the case's end
+   target) where the case has them, and credits the water left in other reservoirs at the coarse solve's
+   water value; ``guide="values"`` credits all leftover water at the coarse water values, and
+   ``guide="targets"`` makes windows reach the coarse volumes (elastic) and state of charge. On June 2025
+   (720 h) the gaps to the monolithic optimum were 2.5 % (rule), 7.2 % (values) and 14.5 % (targets). Gas storages aim at the coarse inventory in both. A carbon cap over the
    horizon is split between windows in proportion to the coarse solve's emissions in their hours. The last
    window keeps the case's own end targets and the remaining cap.
 3. Sequential mode: each window starts from the state its predecessor reached at the end of its committed
@@ -91,7 +93,7 @@ def _worker(args) -> Result:
 
 
 def dispatch_rolling(net: Network, start=None, hours: int | None = None, window: int = 168, overlap: int = 24,
-                     coarse_hours: int = 24, parallel: bool = False, processes: int = 2, guide: str = "values",
+                     coarse_hours: int = 24, parallel: bool = False, processes: int = 2, guide: str = "rule",
                      carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
                      progress=None, **kwargs: Any) -> Result:
     """Dispatch a long horizon window by window (see the module's docstring); returns one stitched Result."""
@@ -110,8 +112,8 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     coarse_net = net.slice(t0, H).resample(coarse_hours)
     say(f"coarse solve: {len(coarse_net.snapshots)} snapshots of {coarse_hours} h")
     coarse = dispatch(coarse_net, carbon_caps=caps, intensity_caps=icaps, state=State(volume_hm3=v_start.to_dict()), **kw)
-    if guide not in ("values", "targets"):
-        raise ValueError("guide must be 'values' or 'targets'")
+    if guide not in ("rule", "values", "targets"):
+        raise ValueError("guide must be 'rule', 'values' or 'targets'")
     vol_c = _pivot(coarse, "hydro", "reservoir", "volume_hm3")
     wv_c = _pivot(coarse, "hydro", "reservoir", "water_value_cny_per_hm3")
     soc_c = _pivot(coarse, "storage", "unit", "soc_mwh")
@@ -130,13 +132,18 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         vol = _interp(vol_c, t0, v_start, end, coarse_hours) if len(vol_c.columns) else pd.Series(dtype=float)
         soc = _interp(soc_c, t0, pd.Series(dtype=float), end, coarse_hours) if len(soc_c.columns) else pd.Series(dtype=float)
         gas = _gas_storage_targets(net, gas_c, t0, end, coarse_hours)
-        if guide == "values":  # what the coarse solve says water and stored energy are worth at the window's end
-            at = lambda frame: frame.iloc[min(frame.index.searchsorted(end, side="right") - 1, len(frame) - 1)]
-            # pumped storage cycles within a day: its coarse (daily) value misleads, so it is left free
-            return Targets(water_value_cny_per_hm3=at(wv_c).to_dict() if len(wv_c.columns) else {},
+        at = lambda frame: frame.iloc[min(frame.index.searchsorted(end, side="right") - 1, len(frame) - 1)]
+        values = at(wv_c).to_dict() if len(wv_c.columns) else {}
+        if guide == "rule":  # the case's planned volumes (its target series) at each window's end where it has them
+            planned = set(net.series["volume_target_hm3"].columns) if "volume_target_hm3" in net.series else set()
+            return Targets(water_value_cny_per_hm3={r: v for r, v in values.items() if r not in planned},
                            gas_inventory_min_mm3=gas)
+        if guide == "values":  # what the coarse solve says water is worth at the window's end
+            # (pumped storage cycles within a day: its coarse, daily value misleads, so it is left free)
+            return Targets(water_value_cny_per_hm3=values, gas_inventory_min_mm3=gas, case_end_target=False)
         slack = 1.0 if parallel else 0.95  # sequential windows may end a little lower: the next one starts there
-        return Targets(volume_hm3=vol.to_dict(), soc_min_mwh=(slack * soc).to_dict(), gas_inventory_min_mm3=gas)
+        return Targets(volume_hm3=vol.to_dict(), soc_min_mwh=(slack * soc).to_dict(), gas_inventory_min_mm3=gas,
+                       case_end_target=False)
 
     def caps_for(w: Window) -> dict[str, float]:
         if not caps:

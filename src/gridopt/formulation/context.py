@@ -47,6 +47,9 @@ class Targets:
     # terminal values instead of targets: water and stored energy left at the end are worth this much
     water_value_cny_per_hm3: dict[str, float] = field(default_factory=dict)
     soc_value_cny_per_mwh: dict[str, float] = field(default_factory=dict)
+    # the case's own end target (its target series at the last hour) belongs to the whole horizon; a window
+    # that is not the last one is guided by the values or volumes above instead
+    case_end_target: bool = True
 
 
 @dataclass

@@ -119,7 +119,9 @@ def add_hydro(ctx: Context) -> None:
                                  w * pen("eco_flow_cny_per_mwh") * e[has])
         lp.add_constraint("hydro_eco_flow", res.index[has],
                           [(q.idx[:, has], 1.0), (s.idx[:, has], 1.0), (slack, 1.0)], lower=eco[has])
-    has = ctx.has_series("volume_target_hm3", res.index) | res.index.isin(list(ctx.targets.volume_hm3))
+    has = res.index.isin(list(ctx.targets.volume_hm3))
+    if ctx.targets.case_end_target:
+        has |= ctx.has_series("volume_target_hm3", res.index)
     if has.any():
         target = ctx.series("volume_target_hm3", res.index[has])[-1]
         target = ctx.pick(ctx.targets.volume_hm3, res.index[has], target)
