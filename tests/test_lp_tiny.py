@@ -107,6 +107,9 @@ def test_cascade_with_travel_delay():
         r.hydro.pivot(index="hour", columns="reservoir", values="spill_m3s")
     assert np.allclose(hy["down"].to_numpy()[2:], out["up"].to_numpy()[:2])
     assert np.allclose(hy["down"].to_numpy()[:2], 0.0)  # steady state before the horizon: no inflow above
+    # one more hm3 at 'up' in hour 0 turbines there and downstream in time: (1 + 2) MWh per (m3/s)h of coal
+    wv = r.hydro.set_index(["reservoir", "hour"])["water_value_cny_per_hm3"]
+    assert wv[("up", r.hydro["hour"].min())] == pytest.approx(3 * 100 / k)
 
 
 def test_lossy_link_both_directions_creates_no_energy():
