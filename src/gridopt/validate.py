@@ -79,7 +79,7 @@ def _check_tables(net: Network, problems: list[Problem]) -> None:
             if a.type in ("float", "int") and a.valid:
                 vals = col.to_numpy(dtype=float)
                 for i in np.flatnonzero([not in_range(a.valid, v) for v in vals]):
-                    problems.append(Problem(file, rowref[i], a.name, f"{vals[i]!r} out of range (expected {a.valid}, {a.unit})"))
+                    problems.append(Problem(file, rowref[i], a.name, f"{vals[i]:g} out of range (expected {a.valid}, {a.unit})"))
                 if a.valid in (">=0", ">0"):
                     for i in np.flatnonzero(np.isneginf(vals)):
                         problems.append(Problem(file, rowref[i], a.name, "-inf out of range"))
@@ -87,7 +87,7 @@ def _check_tables(net: Network, problems: list[Problem]) -> None:
                 vals = col.to_numpy(dtype=float)
                 if a.name != "spill_max_m3s":  # the one attribute where inf (no limit) is the default
                     for i in np.flatnonzero(np.isinf(vals)):
-                        problems.append(Problem(file, rowref[i], a.name, f"{vals[i]!r} is not finite ({a.unit})"))
+                        problems.append(Problem(file, rowref[i], a.name, f"{vals[i]:g} is not finite ({a.unit})"))
                 for i in np.flatnonzero(np.isfinite(vals) & (np.abs(vals) > HUGE)):
                     problems.append(Problem(file, rowref[i], a.name,
                                             f"{vals[i]:.3g} is implausibly large (|value| > {HUGE:.0e} {a.unit})"))
@@ -222,16 +222,16 @@ def _check_series(net: Network, problems: list[Problem]) -> None:
             nonfinite = np.flatnonzero(~np.isfinite(vals))
             if len(nonfinite):
                 problems.append(Problem(file, str(idx[nonfinite[0]]), str(c),
-                                        f"{len(nonfinite)} NaN/inf value(s), first {vals[nonfinite[0]]!r}"))
+                                        f"{len(nonfinite)} NaN/inf value(s), first {vals[nonfinite[0]]:g}"))
             neg = np.flatnonzero(vals < 0) if name not in ("buy_price", "sell_price") else []
             if len(neg):
                 problems.append(Problem(file, str(idx[neg[0]]), str(c),
-                                        f"{len(neg)} negative value(s), first {vals[neg[0]]!r} ({spec.unit})"))
+                                        f"{len(neg)} negative value(s), first {vals[neg[0]]:g} ({spec.unit})"))
             if spec.unit == "pu":
                 high = np.flatnonzero(vals > 1 + 1e-9)
                 if len(high):
                     problems.append(Problem(file, str(idx[high[0]]), str(c),
-                                            f"{len(high)} value(s) above 1 pu, first {vals[high[0]]!r}"))
+                                            f"{len(high)} value(s) above 1 pu, first {vals[high[0]]:g}"))
     if ref_index is not None:
         try:
             start = pd.Timestamp(net.config["timeseries_start"])
