@@ -147,3 +147,17 @@ def test_overlay_naming_anything_missing_is_an_error(small, spec, expect):
 
 def test_unknown_scenario_is_a_usage_error(small_case):
     assert main(["run", str(small_case), "--scenario", "nope", "--hours", "2"]) == 2
+
+
+def test_export_lp_writes_an_mps_that_solves_to_the_same_objective(small_case, tmp_path, capsys):
+    import highspy
+
+    from gridopt.lp import OBJ_SCALE
+    path = tmp_path / "model.mps"
+    assert main(["export-lp", str(small_case), "--hours", "6", str(path)]) == 0
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(path))
+    h.run()
+    direct = gridopt.dispatch(load_case(small_case), hours=6)
+    assert h.getInfo().objective_function_value / OBJ_SCALE == pytest.approx(direct.summary["objective_cny"], rel=1e-7)
