@@ -123,6 +123,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     # parallel windows meet end to end at the coarse states (no look-ahead), so that each one ends where the
     # next, solved independently, begins
     windows = plan_windows(t0, H, window, 0 if parallel else overlap)
+    planned = set(net.series["volume_target_hm3"].columns) if "volume_target_hm3" in net.series else set()
     su, gs = net.active("storage_units"), net.active("gas_storages")
 
     def targets_for(w: Window) -> Targets | None:
@@ -135,7 +136,6 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         at = lambda frame: frame.iloc[min(frame.index.searchsorted(end, side="right") - 1, len(frame) - 1)]
         values = at(wv_c).to_dict() if len(wv_c.columns) else {}
         if guide == "rule":  # the case's planned volumes (its target series) at each window's end where it has them
-            planned = set(net.series["volume_target_hm3"].columns) if "volume_target_hm3" in net.series else set()
             return Targets(water_value_cny_per_hm3={r: v for r, v in values.items() if r not in planned},
                            gas_inventory_min_mm3=gas)
         if guide == "values":  # what the coarse solve says water is worth at the window's end
@@ -164,8 +164,11 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         jobs = []
         for w in windows:
             before = w.start - pd.Timedelta(hours=1)
-            st = State(volume_hm3=(_interp(vol_c, t0, v_start, before, coarse_hours).to_dict()
-                                   if w.index and len(vol_c.columns) else v_start.to_dict()))
+            coarse_vol = (_interp(vol_c, t0, v_start, before, coarse_hours) if w.index and len(vol_c.columns)
+                          else v_start)
+            if guide == "rule" and w.index:  # planned reservoirs start on their plan, where the last window ended
+                coarse_vol = coarse_vol[[r for r in coarse_vol.index if r not in planned]]
+            st = State(volume_hm3=coarse_vol.to_dict())
             if w.index and len(soc_c.columns):
                 st.soc_mwh = _interp(soc_c, t0, pd.Series(dtype=float), before, coarse_hours).to_dict()
             if w.index:

@@ -144,17 +144,14 @@ def add_hydro(ctx: Context) -> None:
 
 def initial_volume(ctx: Context, res: pd.DataFrame) -> np.ndarray:
     """Volume before the first hour (hm3): volume_initial_hm3 at the start of the series; a horizon starting
-    later begins on the target series (the rule curve's planned volume) where the case gives one."""
+    later begins on the target series (the rule curve's planned volume) where the case gives one; a carried
+    state (rolling horizons) overrides both for the reservoirs it names."""
     v0 = res["volume_initial_hm3"].to_numpy(dtype=float).copy()
-    if ctx.state.volume_hm3:
-        return ctx.pick(ctx.state.volume_hm3, res.index, v0)
-    if ctx.rows.start == 0:
-        return v0
     has = ctx.has_series("volume_target_hm3", res.index)
-    if has.any():
+    if ctx.rows.start > 0 and has.any():
         target = ctx.net.series_values("volume_target_hm3", res.index[has], slice(ctx.rows.start, ctx.rows.start + 1))[0]
         v0[has] = np.clip(target, res["volume_min_hm3"].to_numpy()[has], res["volume_max_hm3"].to_numpy()[has])
-    return v0
+    return ctx.pick(ctx.state.volume_hm3, res.index, v0)
 
 
 def _release_before(res: pd.DataFrame, inflow0: np.ndarray) -> np.ndarray:
