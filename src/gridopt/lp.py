@@ -124,13 +124,6 @@ class LinearProgram:
             self.add_coeffs(ridx, cidx, coef)
         return rb
 
-    def add_rhs(self, rows: Block, value) -> None:
-        """Shift both bounds of a row block by ``value`` (for constant terms moved to the right side)."""
-        lo, up = self._row_parts[list(self.rows).index(rows.name)]
-        v = np.broadcast_to(np.asarray(value, float), (rows.hours, rows.n)).ravel()
-        lo += v
-        up += v
-
     # ---- assembly -----------------------------------------------------------------------------
     @property
     def ncols(self) -> int:

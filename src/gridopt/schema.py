@@ -89,12 +89,3 @@ def in_range(valid: str, x: float) -> bool:
     if valid == "+-1":
         return x in (1.0, -1.0)
     raise ValueError(f"unknown range {valid!r} in schema.csv")
-
-
-def describe(component: str) -> str:
-    """A Markdown table of a component's attributes (for docs and `gridopt schema`)."""
-    lines = ["| attribute | type | unit | default | required | description |", "|---|---|---|---|---|---|"]
-    for a in SCHEMA[component].values():
-        lines.append(f"| {a.name} | {a.type} | {a.unit} | {a.default if a.default not in ('', None) else ''} "
-                     f"| {'yes' if a.required else ''} | {a.description} |")
-    return "\n".join(lines)

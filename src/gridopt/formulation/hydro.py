@@ -63,7 +63,6 @@ def add_hydro(ctx: Context) -> None:
     region = ctx.region_pos(res["bus"])
     ctx.generation.append(Term(q.idx, coef, region))
     if n == 0:
-        ctx.data["upstream"] = np.zeros((T, 0))
         return
 
     # upstream links: reservoir u flows into d = downstream(u) after delay[u]
