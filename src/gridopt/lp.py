@@ -48,6 +48,11 @@ class Block:
         return flat[self.start:self.start + self.size].reshape(self.hours, self.n)
 
 
+def _flat(value, block: Block) -> np.ndarray:
+    """`value` broadcast to the block's (hours, elements) shape, as a flat writable array."""
+    return np.broadcast_to(np.asarray(value, float), (block.hours, block.n)).ravel().copy()
+
+
 @dataclass
 class LinearProgram:
     """A sparse LP: min c x + offset, row_lower <= A x <= row_upper, col_lower <= x <= col_upper."""
@@ -73,12 +78,8 @@ class LinearProgram:
         """
         if name in self.variables:
             raise ValueError(f"variable block {name!r} exists")
-        h = self.hours if hours is None else hours
-        b = Block(name, self._ncols, h, pd.Index(elements))
-        shape = (h, b.n)
-        self._col_parts.append((np.broadcast_to(np.asarray(lower, float), shape).ravel().copy(),
-                                np.broadcast_to(np.asarray(upper, float), shape).ravel().copy(),
-                                np.broadcast_to(np.asarray(cost, float), shape).ravel() * OBJ_SCALE))
+        b = Block(name, self._ncols, self.hours if hours is None else hours, pd.Index(elements))
+        self._col_parts.append((_flat(lower, b), _flat(upper, b), _flat(cost, b) * OBJ_SCALE))
         self._ncols += b.size
         self.variables[name] = b
         self._matrix = None
@@ -87,18 +88,15 @@ class LinearProgram:
     def add_cost(self, block: Block, cost) -> None:
         """Add CNY per unit to the objective coefficients of an existing block."""
         costs = self._col_parts[list(self.variables).index(block.name)][2]
-        costs += np.broadcast_to(np.asarray(cost, float), (block.hours, block.n)).ravel() * OBJ_SCALE
+        costs += _flat(cost, block) * OBJ_SCALE
 
     # ---- rows ---------------------------------------------------------------------------------
     def add_rows(self, name: str, elements: pd.Index | list, lower=-INF, upper=INF, hours: int | None = None) -> Block:
         """Add a block of (hours, elements) rows with bounds lower <= a x <= upper."""
         if name in self.rows:
             raise ValueError(f"row block {name!r} exists")
-        h = self.hours if hours is None else hours
-        b = Block(name, self._nrows, h, pd.Index(elements))
-        shape = (h, b.n)
-        self._row_parts.append((np.broadcast_to(np.asarray(lower, float), shape).ravel().copy(),
-                                np.broadcast_to(np.asarray(upper, float), shape).ravel().copy()))
+        b = Block(name, self._nrows, self.hours if hours is None else hours, pd.Index(elements))
+        self._row_parts.append((_flat(lower, b), _flat(upper, b)))
         self._nrows += b.size
         self.rows[name] = b
         self._matrix = None
