@@ -21,7 +21,6 @@ K = 3600 / 1e6
 def recompute_objective(net: Network, r) -> float:
     """Cost + penalties recomputed from the written tables and the case's prices (CNY)."""
     s = r.summary
-    w = net.weightings(slice(None))
     wmap = pd.Series(1.0, index=net.snapshots) if "weighting" not in net.series else net.series["weighting"]["weighting"]
     g = r.generation
     gens = net.tables["generators"]
@@ -45,7 +44,6 @@ def recompute_objective(net: Network, r) -> float:
     hy = r.hydro
     res = net.tables["reservoirs"]
     total += float((hy["hour"].map(wmap) * hy["p_mw"] * hy["reservoir"].map(res["marginal_cost"])).sum())
-    del w
     return total + rest
 
 

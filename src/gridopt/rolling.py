@@ -124,7 +124,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     # next, solved independently, begins
     windows = plan_windows(t0, H, window, 0 if parallel else overlap)
     planned = set(net.series["volume_target_hm3"].columns) if "volume_target_hm3" in net.series else set()
-    su, gs = net.active("storage_units"), net.active("gas_storages")
+    gs = net.active("gas_storages")
 
     def targets_for(w: Window) -> Targets | None:
         if w.index == len(windows) - 1:
@@ -189,7 +189,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
                 wcaps = remaining
             r = _solve_window(net, w, state, targets_for(w), wcaps, icaps, kw)
             results.append(r)
-            state = _state_after(net, r, w, su, gs)
+            state = _state_after(net, r, w, gs)
             kept_em = _kept(r, w)["emissions"]
             for key in remaining:
                 sel = kept_em[kept_em["region"].isin(net.regions)] if key == "system" else kept_em[kept_em["region"] == key]
@@ -199,14 +199,18 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
 
 
 def _gas_storage_targets(net: Network, gas_c: pd.DataFrame, t0, when, dt_h) -> dict[str, float]:
-    """Coarse inventory per gas node shared out to that node's storages by working-gas capacity."""
+    """Coarse inventory per gas node at the end of hour `when`, per storage."""
     gs = net.active("gas_storages")
     if not len(gas_c.columns) or not len(gs):
         return {}
-    node_inv = _interp(gas_c, t0, pd.Series(dtype=float), when, dt_h)
+    return _per_storage(_interp(gas_c, t0, pd.Series(dtype=float), when, dt_h), gs)
+
+
+def _per_storage(node_inventory: pd.Series, gs: pd.DataFrame) -> dict[str, float]:
+    """A gas node's inventory (Mm3) shared out to its storages in proportion to working-gas capacity."""
     cap = gs["working_gas_mm3"]
     share = cap / cap.groupby(gs["node"]).transform("sum")
-    return {s: float(node_inv.get(gs.at[s, "node"], 0.0) * share[s]) for s in gs.index}
+    return {s: float(node_inventory.get(gs.at[s, "node"], 0.0) * share[s]) for s in gs.index}
 
 
 def _kept(r: Result, w: Window) -> dict[str, pd.DataFrame]:
@@ -214,7 +218,7 @@ def _kept(r: Result, w: Window) -> dict[str, pd.DataFrame]:
     return {k: (df[df["hour"] < end] if len(df) and "hour" in df else df) for k, df in r.tables.items()}
 
 
-def _state_after(net: Network, r: Result, w: Window, su: pd.DataFrame, gs: pd.DataFrame) -> State:
+def _state_after(net: Network, r: Result, w: Window, gs: pd.DataFrame) -> State:
     """The state at the end of the window's kept hours, for the next window."""
     last = w.start + pd.Timedelta(hours=w.keep - 1)
     t = r.tables
@@ -234,10 +238,7 @@ def _state_after(net: Network, r: Result, w: Window, su: pd.DataFrame, gs: pd.Da
     st.p_mw = gl["p_mw"].to_dict()
     st.committed_mw = gl["committed_mw"].dropna().to_dict()
     if len(gs) and len(t["gas"]):
-        node_inv = t["gas"][t["gas"]["hour"] == last].set_index("node")["inventory_mm3"]
-        cap = gs["working_gas_mm3"]
-        share = cap / cap.groupby(gs["node"]).transform("sum")
-        st.gas_inventory_mm3 = {s: float(node_inv.get(gs.at[s, "node"], 0.0) * share[s]) for s in gs.index}
+        st.gas_inventory_mm3 = _per_storage(t["gas"][t["gas"]["hour"] == last].set_index("node")["inventory_mm3"], gs)
     return st
 
 
