@@ -13,8 +13,14 @@
    window keeps the case's own end targets and the remaining cap.
 3. Sequential mode: each window starts from the state its predecessor reached at the end of its committed
    hours (volumes, water in transit hour by hour, state of charge, committed capacity, output, gas
-   inventory). Parallel mode: every window starts from the coarse solve's state at its first hour and aims
-   at the coarse state at its last (no look-ahead), so the windows are independent and run on a process pool.
+   inventory). Parallel mode: windows have no look-ahead and meet at boundary states taken from the guide
+   (planned volumes with "rule", coarse volumes with "targets"; coarse state of charge, gas inventory,
+   outflow in transit, output and commitment): every window starts on the boundary before it and must
+   reach the one after it (volumes elastic, charge and gas hard), so the windows are independent and run
+   on a process pool. A window's volume targets count the water on its way in from upstream, since the
+   next window receives it. `summary["rolling"]["joins"]` reports what did not meet: water, charge or gas a
+   window left above the next one's start (dropped) or below it (created; only where an elastic volume
+   target was missed).
 Only the first `window` hours of each window are kept; the kept hours together cover the horizon once.
 """
 
@@ -31,7 +37,8 @@ import pandas as pd
 
 from .checks import check_tables
 from .engine import dispatch, table_summary
-from .formulation.context import Context, DispatchOptions, State, Targets
+from .errors import UsageError
+from .formulation.context import SECONDS_PER_HOUR_HM3, Context, DispatchOptions, State, Targets
 from .formulation.hydro import initial_volume
 from .network import Network
 from .results import TABLES, Result
@@ -105,6 +112,11 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     caps, icaps = dict(opts.carbon_caps), dict(opts.intensity_caps)
     kw = {k: v for k, v in kwargs.items() if k not in ("hooks",)}
 
+    if guide not in ("rule", "values", "targets"):
+        raise UsageError(f"rolling guide must be 'rule', 'values' or 'targets', got {guide!r}")
+    if parallel and guide == "values":
+        raise UsageError("parallel windows join on volume targets: use guide 'rule' or 'targets'")
+
     # 1. coarse guidance over the whole horizon
     hourly_ctx = Context.create(net, opts)
     res_tab = net.active("reservoirs")
@@ -112,15 +124,13 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     coarse_net = net.slice(t0, H).resample(coarse_hours)
     say(f"coarse solve: {len(coarse_net.snapshots)} snapshots of {coarse_hours} h")
     coarse = dispatch(coarse_net, carbon_caps=caps, intensity_caps=icaps, state=State(volume_hm3=v_start.to_dict()), **kw)
-    if guide not in ("rule", "values", "targets"):
-        raise ValueError("guide must be 'rule', 'values' or 'targets'")
     vol_c = _pivot(coarse, "hydro", "reservoir", "volume_hm3")
     wv_c = _pivot(coarse, "hydro", "reservoir", "water_value_cny_per_hm3")
     soc_c = _pivot(coarse, "storage", "unit", "soc_mwh")
     gas_c = coarse.tables["gas"].pivot(index="hour", columns="node", values="inventory_mm3") if len(coarse.tables["gas"]) else pd.DataFrame()
     em_c = coarse.tables["emissions"]
 
-    # parallel windows meet end to end at the coarse states (no look-ahead), so that each one ends where the
+    # parallel windows meet end to end at boundary states (no look-ahead), so that each one ends where the
     # next, solved independently, begins
     windows = plan_windows(t0, H, window, 0 if parallel else overlap)
     planned = set(net.series["volume_target_hm3"].columns) if "volume_target_hm3" in net.series else set()
@@ -141,8 +151,8 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         if guide == "values":  # what the coarse solve says water is worth at the window's end
             # (pumped storage cycles within a day: its coarse, daily value misleads, so it is left free)
             return Targets(water_value_cny_per_hm3=values, gas_inventory_min_mm3=gas, case_end_target=False)
-        slack = 1.0 if parallel else 0.95  # sequential windows may end a little lower: the next one starts there
-        return Targets(volume_hm3=vol.to_dict(), soc_min_mwh=(slack * soc).to_dict(), gas_inventory_min_mm3=gas,
+        # a window may end a little below the coarse charge: the next one starts where it ended
+        return Targets(volume_hm3=vol.to_dict(), soc_min_mwh=(0.95 * soc).to_dict(), gas_inventory_min_mm3=gas,
                        case_end_target=False)
 
     def caps_for(w: Window) -> dict[str, float]:
@@ -160,20 +170,50 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         return out
 
     results: list[Result] = []
+    starts: list[State] = []
     if parallel:
+        # window k starts on the boundary state at the end of window k-1's last hour and aims at the next
+        # boundary; planned volumes ("rule") or coarse volumes ("targets"), coarse state of charge, gas
+        # inventory, water in transit and commitment
+        coarse_out = _pivot(coarse, "hydro", "reservoir", "release_m3s") + _pivot(coarse, "hydro", "reservoir", "spill_m3s") \
+            if len(vol_c.columns) else pd.DataFrame()
+        gen_c = coarse.tables["generation"]
+        max_delay = int(net.active("reservoirs")["delay_hours"].max() or 0) if len(vol_c.columns) else 0
+        plan = net.series.get("volume_target_hm3")
+        res_tab_all = net.active("reservoirs")
+
+        def boundary(when: pd.Timestamp) -> State:
+            st = State()
+            if len(vol_c.columns):
+                vol = _interp(vol_c, t0, v_start, when, coarse_hours)
+                if guide == "rule" and plan is not None:
+                    cols = [r for r in plan.columns if r in vol.index]
+                    pv = plan.loc[when, cols].clip(res_tab_all.loc[cols, "volume_min_hm3"], res_tab_all.loc[cols, "volume_max_hm3"])
+                    vol[cols] = pv
+                st.volume_hm3 = vol.to_dict()
+                if max_delay:
+                    hrs = pd.date_range(when - pd.Timedelta(hours=max_delay - 1), when, freq="h")
+                    pos = np.clip(coarse_out.index.searchsorted(hrs, side="right") - 1, 0, len(coarse_out) - 1)
+                    st.outflow_m3s = pd.DataFrame(coarse_out.to_numpy()[pos], index=hrs, columns=coarse_out.columns)
+            if len(soc_c.columns):
+                st.soc_mwh = _interp(soc_c, t0, pd.Series(dtype=float), when, coarse_hours).to_dict()
+            st.gas_inventory_mm3 = _gas_storage_targets(net, gas_c, t0, when, coarse_hours)
+            day = gen_c[gen_c["hour"] == gen_c["hour"][gen_c["hour"] <= when].max()].set_index("unit")
+            st.p_mw = day["p_mw"].to_dict()
+            st.committed_mw = day["committed_mw"].dropna().to_dict()
+            return st
+
         jobs = []
         for w in windows:
-            before = w.start - pd.Timedelta(hours=1)
-            coarse_vol = (_interp(vol_c, t0, v_start, before, coarse_hours) if w.index and len(vol_c.columns)
-                          else v_start)
-            if guide == "rule" and w.index:  # planned reservoirs start on their plan, where the last window ended
-                coarse_vol = coarse_vol[[r for r in coarse_vol.index if r not in planned]]
-            st = State(volume_hm3=coarse_vol.to_dict())
-            if w.index and len(soc_c.columns):
-                st.soc_mwh = _interp(soc_c, t0, pd.Series(dtype=float), before, coarse_hours).to_dict()
-            if w.index:
-                st.gas_inventory_mm3 = _gas_storage_targets(net, gas_c, t0, before, coarse_hours)
-            jobs.append((w, st, targets_for(w), caps_for(w), icaps, kw))
+            st = boundary(w.start - pd.Timedelta(hours=1)) if w.index else State(volume_hm3=v_start.to_dict())
+            tg = None
+            if w.index < len(windows) - 1:
+                nxt = boundary(w.start + pd.Timedelta(hours=w.keep - 1))
+                tg = Targets(volume_hm3=nxt.volume_hm3, soc_min_mwh=nxt.soc_mwh,
+                             gas_inventory_min_mm3=nxt.gas_inventory_mm3, case_end_target=False,
+                             transit_hm3=_transit(net, nxt.outflow_m3s))
+            starts.append(st)
+            jobs.append((w, st, tg, caps_for(w), icaps, kw))
         say(f"{len(windows)} independent windows of {window} h on {processes} processes")
         ctx = multiprocessing.get_context("fork")
         with cf.ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=_worker_init,
@@ -184,6 +224,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         remaining = dict(caps)
         for w in windows:
             say(f"window {w.index + 1}/{len(windows)}: {w.start} +{w.hours} h")
+            starts.append(state)
             wcaps = caps_for(w)
             if w.index == len(windows) - 1:
                 wcaps = remaining
@@ -195,7 +236,8 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
                 sel = kept_em[kept_em["region"].isin(net.regions)] if key == "system" else kept_em[kept_em["region"] == key]
                 remaining[key] -= float(sel["co2_t"].sum())
 
-    return _stitch(net, opts, windows, results, coarse, time.perf_counter() - t_all, parallel)
+    joins = _joins(net, windows, results, starts, gs)
+    return _stitch(net, opts, windows, results, coarse, time.perf_counter() - t_all, parallel, joins)
 
 
 def _gas_storage_targets(net: Network, gas_c: pd.DataFrame, t0, when, dt_h) -> dict[str, float]:
@@ -242,8 +284,46 @@ def _state_after(net: Network, r: Result, w: Window, gs: pd.DataFrame) -> State:
     return st
 
 
+def _transit(net: Network, outflow: pd.DataFrame | None) -> dict[str, float]:
+    """Water on its way to each reservoir (hm3) given the upstream outflow of the hours before (m3/s, rows
+    in time order): each upstream reservoir's last `delay_hours` rows."""
+    res = net.active("reservoirs")
+    out: dict[str, float] = {}
+    if outflow is None or not len(outflow):
+        return out
+    for u, (d, delay) in res[["downstream", "delay_hours"]].iterrows():
+        n = int(np.rint(delay))
+        if d in res.index and n > 0 and u in outflow.columns:
+            out[d] = out.get(d, 0.0) + float(outflow[u].to_numpy()[-n:].sum()) * SECONDS_PER_HOUR_HM3
+    return out
+
+
+def _joins(net: Network, windows: list[Window], results: list[Result], starts: list[State],
+           gs: pd.DataFrame) -> dict[str, float]:
+    """How far each window's end state (after its kept hours) is from the state the next window started
+    from, summed over the joins: `dropped` is what a window kept that the next did not get (lost, a
+    conservative error), `created` is what the next window started with that its predecessor did not leave.
+    Water counts each reservoir's volume plus the water on its way in from upstream.
+    Sequential windows carry their state exactly (all zero); parallel windows join where their end targets hold."""
+    out = {"water_dropped_hm3": 0.0, "water_created_hm3": 0.0, "soc_dropped_mwh": 0.0, "soc_created_mwh": 0.0,
+           "gas_dropped_mm3": 0.0, "gas_created_mm3": 0.0}
+    for k in range(1, len(windows)):
+        end = _state_after(net, results[k - 1], windows[k - 1], gs)
+        nxt = starts[k] or State()
+        # a reservoir's water: its volume plus what is on its way in from upstream
+        water = [{r: v + t.get(r, 0.0) for r, v in st.volume_hm3.items()}
+                 for st, t in ((end, _transit(net, end.outflow_m3s)), (nxt, _transit(net, nxt.outflow_m3s)))]
+        for key, a, b in (("water_", *water), ("soc_", end.soc_mwh, nxt.soc_mwh),
+                          ("gas_", end.gas_inventory_mm3, nxt.gas_inventory_mm3)):
+            d = np.array([a[e] - b[e] for e in a if e in b])
+            unit = {"water_": "hm3", "soc_": "mwh", "gas_": "mm3"}[key]
+            out[f"{key}dropped_{unit}"] += float(d[d > 0].sum())
+            out[f"{key}created_{unit}"] += float(-d[d < 0].sum())
+    return {k: round(v, 6) for k, v in out.items()}
+
+
 def _stitch(net: Network, opts: DispatchOptions, windows: list[Window], results: list[Result], coarse: Result,
-            seconds: float, parallel: bool) -> Result:
+            seconds: float, parallel: bool, joins: dict[str, float]) -> Result:
     tables: dict[str, pd.DataFrame] = {}
     for name in TABLES:
         parts = [_kept(r, w)[name] for r, w in zip(results, windows) if name in r.tables]
@@ -274,7 +354,8 @@ def _stitch(net: Network, opts: DispatchOptions, windows: list[Window], results:
         "rolling": {"windows": len(windows), "window_hours": windows[0].keep,
                     "overlap_hours": windows[0].hours - windows[0].keep, "mode": "parallel" if parallel else "sequential",
                     "coarse_objective_cny": coarse.summary["objective_cny"],
-                    "coarse_solve_seconds": coarse.summary["solve_seconds"], "wall_seconds": round(seconds, 2)},
+                    "coarse_solve_seconds": coarse.summary["solve_seconds"], "wall_seconds": round(seconds, 2),
+                    "joins": joins},
         "build_seconds": float(sum(r.summary["build_seconds"] for r in results)),
         "solve_seconds": float(sum(r.summary["solve_seconds"] for r in results)),
         "rows": max(r.summary["rows"] for r in results), "columns": max(r.summary["columns"] for r in results),

@@ -50,6 +50,9 @@ class Targets:
     # the case's own end target (its target series at the last hour) belongs to the whole horizon; a window
     # that is not the last one is guided by the values or volumes above instead
     case_end_target: bool = True
+    # water in transit towards each reservoir expected at the end (hm3): when given, the end targets count
+    # the upstream releases of the last delay hours (which arrive after the end) and add these amounts
+    transit_hm3: dict[str, float] | None = None
 
 
 @dataclass

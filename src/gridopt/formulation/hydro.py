@@ -11,7 +11,8 @@ p = production_mw_per_m3s * q (constant head: a stated simplification). Hard lim
 maximum volume, 0 <= q <= p_nom / production, 0 <= s <= spill_max_m3s. Elastic (priced per MWh of the
 water's energy content e_r = sum of production coefficients from r down its cascade):
     V + under >= rule-curve minimum,  V - over <= rule-curve maximum,  q + s + eco_short >= eco minimum,
-    V[T-1] + end_short >= end target (target series at the last hour).
+    V[T-1] + end_short >= end target (target series at the last hour); a rolling window's target may
+    also count the water released upstream in its last d_u hours, which arrives after its end.
 The dual of the volume balance is the water value (CNY per hm3); spill pays the (tiny) spill penalty.
 """
 
@@ -128,9 +129,19 @@ def add_hydro(ctx: Context) -> None:
         ctx.data["end_target"] = pd.Series(target, index=res.index[has])
         slack = lp.add_variables("hydro_end_shortfall", res.index[has], 0.0, np.inf,
                                  float(w[-1, 0]) * pen("end_target_cny_per_mwh") * mwh_per_hm3[has], hours=1)
+        transit = ctx.targets.transit_hm3
+        if transit is not None:  # the target counts the water still on its way in at the end
+            target = target + ctx.pick(transit, res.index[has], np.zeros(has.sum()))
         rb = lp.add_rows("hydro_end_target", res.index[has], target, np.inf, hours=1)
         lp.add_coeffs(rb.idx[0], v.idx[T - 1, has], 1.0)
         lp.add_coeffs(rb.idx[0], slack.idx[0], 1.0)
+        if transit is not None:
+            row_of = np.full(n, -1)
+            row_of[np.flatnonzero(has)] = rb.idx[0]
+            for j in np.flatnonzero(row_of[d_pos] >= 0):  # releases of the last delay hours arrive after the end
+                hrs = np.arange(max(T - delay[j], 0), T)
+                for blk in (q, s):
+                    lp.add_coeffs(np.full(len(hrs), row_of[d_pos[j]]), blk.idx[hrs, u_pos[j]], k)
     if ctx.targets.water_value_cny_per_hm3:  # terminal value of the water left at the end (rolling windows)
         value = ctx.pick(ctx.targets.water_value_cny_per_hm3, res.index, np.zeros(n))
         terminal = np.zeros((T, n))
