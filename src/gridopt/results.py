@@ -190,12 +190,14 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     pen["eco_flow_cny"] = wsum(hydro_cols["eco_flow_shortfall_m3s"] * (e / MWH_PER_HM3_PER_MW_PER_M3S)) \
         * ctx.penalty("eco_flow_cny_per_mwh")
     end_short = pd.Series(dtype=float)
-    if "hydro_end_shortfall" in lp.variables:
-        b = lp.variables["hydro_end_shortfall"]
-        end_short = pd.Series(b.take(x)[0], index=b.elements)
-    pen["end_target_cny"] = np.zeros(T)  # the end target is met (or not) in the last hour
-    pen["end_target_cny"][-1] = float((end_short * e_r.reindex(end_short.index)).sum()) * float(w[-1, 0]) \
-        * ctx.penalty("end_target_cny_per_mwh")
+    pen["end_target_cny"] = np.zeros(T)  # an end target is met (or not) in the hour it applies to
+    for name, hour in (("hydro_end_shortfall", T - 1), ("hydro_boundary_shortfall", ctx.targets.at(T))):
+        if name in lp.variables:
+            b = lp.variables[name]
+            short = pd.Series(b.take(x)[0], index=b.elements)
+            end_short = short if not len(end_short) else end_short.add(short, fill_value=0.0)
+            pen["end_target_cny"][hour] += float((short * e_r.reindex(short.index)).sum()) * float(w[hour, 0]) \
+                * ctx.penalty("end_target_cny_per_mwh")
 
     # ---- flows ---------------------------------------------------------------------------------------
     ac = ctx.data["ac"]

@@ -13,11 +13,11 @@
    window keeps the case's own end targets and the remaining cap.
 3. Sequential mode: each window starts from the state its predecessor reached at the end of its committed
    hours (volumes, water in transit hour by hour, state of charge, committed capacity, output, gas
-   inventory). Parallel mode: windows have no look-ahead and meet at boundary states taken from the guide
-   (planned volumes with "rule", coarse volumes with "targets"; coarse state of charge, gas inventory,
-   outflow in transit, output and commitment): every window starts on the boundary before it and must
-   reach the one after it (volumes elastic, charge and gas hard), so the windows are independent and run
-   on a process pool. A window's volume targets count the water on its way in from upstream, since the
+   inventory). Parallel mode: windows meet at boundary states taken from the guide (planned volumes with
+   "rule", coarse volumes with "targets"; coarse state of charge, gas inventory, outflow in transit, output
+   and commitment): every window starts on the boundary before it and must reach the one after it at the
+   end of its kept hours (volumes elastic, charge and gas hard; its look-ahead then ends on the case's plan),
+   so the windows are independent and run on a process pool. A window's volume targets count the water on its way in from upstream, since the
    next window receives it. `summary["rolling"]["joins"]` reports what did not meet: water, charge or gas a
    window left above the next one's start (dropped) or below it (created; only where an elastic volume
    target was missed).
@@ -130,9 +130,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     gas_c = coarse.tables["gas"].pivot(index="hour", columns="node", values="inventory_mm3") if len(coarse.tables["gas"]) else pd.DataFrame()
     em_c = coarse.tables["emissions"]
 
-    # parallel windows meet end to end at boundary states (no look-ahead), so that each one ends where the
-    # next, solved independently, begins
-    windows = plan_windows(t0, H, window, 0 if parallel else overlap)
+    windows = plan_windows(t0, H, window, overlap)
     planned = set(net.series["volume_target_hm3"].columns) if "volume_target_hm3" in net.series else set()
     gs = net.active("gas_storages")
 
@@ -190,11 +188,14 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
                     cols = [r for r in plan.columns if r in vol.index]
                     pv = plan.loc[when, cols].clip(res_tab_all.loc[cols, "volume_min_hm3"], res_tab_all.loc[cols, "volume_max_hm3"])
                     vol[cols] = pv
-                st.volume_hm3 = vol.to_dict()
                 if max_delay:
                     hrs = pd.date_range(when - pd.Timedelta(hours=max_delay - 1), when, freq="h")
                     pos = np.clip(coarse_out.index.searchsorted(hrs, side="right") - 1, 0, len(coarse_out) - 1)
                     st.outflow_m3s = pd.DataFrame(coarse_out.to_numpy()[pos], index=hrs, columns=coarse_out.columns)
+                    # the guide's volume is the reservoir's water: part of it is still on its way in
+                    transit = pd.Series(_transit(net, st.outflow_m3s), dtype=float).reindex(vol.index, fill_value=0.0)
+                    vol = np.maximum(vol - transit, res_tab_all.loc[vol.index, "volume_min_hm3"])
+                st.volume_hm3 = vol.to_dict()
             if len(soc_c.columns):
                 st.soc_mwh = _interp(soc_c, t0, pd.Series(dtype=float), when, coarse_hours).to_dict()
             st.gas_inventory_mm3 = _gas_storage_targets(net, gas_c, t0, when, coarse_hours)
@@ -209,9 +210,10 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
             tg = None
             if w.index < len(windows) - 1:
                 nxt = boundary(w.start + pd.Timedelta(hours=w.keep - 1))
+                # the boundary holds at the end of the kept hours; the look-ahead ends on the case's plan
                 tg = Targets(volume_hm3=nxt.volume_hm3, soc_min_mwh=nxt.soc_mwh,
-                             gas_inventory_min_mm3=nxt.gas_inventory_mm3, case_end_target=False,
-                             transit_hm3=_transit(net, nxt.outflow_m3s))
+                             gas_inventory_min_mm3=nxt.gas_inventory_mm3, case_end_target=guide == "rule",
+                             transit_hm3=_transit(net, nxt.outflow_m3s), hour=w.keep - 1)
             starts.append(st)
             jobs.append((w, st, tg, caps_for(w), icaps, kw))
         say(f"{len(windows)} independent windows of {window} h on {processes} processes")
@@ -236,8 +238,8 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
                 sel = kept_em[kept_em["region"].isin(net.regions)] if key == "system" else kept_em[kept_em["region"] == key]
                 remaining[key] -= float(sel["co2_t"].sum())
 
-    joins = _joins(net, windows, results, starts, gs)
-    return _stitch(net, opts, windows, results, coarse, time.perf_counter() - t_all, parallel, joins)
+    joins, unpaid_at = _joins(net, windows, results, starts, gs)
+    return _stitch(net, opts, windows, results, coarse, time.perf_counter() - t_all, parallel, joins, unpaid_at)
 
 
 def _gas_storage_targets(net: Network, gas_c: pd.DataFrame, t0, when, dt_h) -> dict[str, float]:
@@ -303,10 +305,15 @@ def _joins(net: Network, windows: list[Window], results: list[Result], starts: l
     """How far each window's end state (after its kept hours) is from the state the next window started
     from, summed over the joins: `dropped` is what a window kept that the next did not get (lost, a
     conservative error), `created` is what the next window started with that its predecessor did not leave.
-    Water counts each reservoir's volume plus the water on its way in from upstream.
+    Water counts each reservoir's volume plus the water on its way in from upstream; committed capacity
+    created at a join was started without paying its start-up cost (`start_up_unpaid_cny`), which the
+    stitched start-up cost adds in the window's first hour.
     Sequential windows carry their state exactly (all zero); parallel windows join where their end targets hold."""
     out = {"water_dropped_hm3": 0.0, "water_created_hm3": 0.0, "soc_dropped_mwh": 0.0, "soc_created_mwh": 0.0,
-           "gas_dropped_mm3": 0.0, "gas_created_mm3": 0.0}
+           "gas_dropped_mm3": 0.0, "gas_created_mm3": 0.0, "committed_dropped_mw": 0.0, "committed_created_mw": 0.0,
+           "start_up_unpaid_cny": 0.0}
+    g = net.tables["generators"]
+    unpaid_at = [0.0]  # per window, paid in its first hour
     for k in range(1, len(windows)):
         end = _state_after(net, results[k - 1], windows[k - 1], gs)
         nxt = starts[k] or State()
@@ -314,16 +321,21 @@ def _joins(net: Network, windows: list[Window], results: list[Result], starts: l
         water = [{r: v + t.get(r, 0.0) for r, v in st.volume_hm3.items()}
                  for st, t in ((end, _transit(net, end.outflow_m3s)), (nxt, _transit(net, nxt.outflow_m3s)))]
         for key, a, b in (("water_", *water), ("soc_", end.soc_mwh, nxt.soc_mwh),
-                          ("gas_", end.gas_inventory_mm3, nxt.gas_inventory_mm3)):
+                          ("gas_", end.gas_inventory_mm3, nxt.gas_inventory_mm3),
+                          ("committed_", end.committed_mw, nxt.committed_mw)):
             d = np.array([a[e] - b[e] for e in a if e in b])
-            unit = {"water_": "hm3", "soc_": "mwh", "gas_": "mm3"}[key]
+            unit = {"water_": "hm3", "soc_": "mwh", "gas_": "mm3", "committed_": "mw"}[key]
             out[f"{key}dropped_{unit}"] += float(d[d > 0].sum())
             out[f"{key}created_{unit}"] += float(-d[d < 0].sum())
-    return {k: round(v, 6) for k, v in out.items()}
+        created = {e: max(nxt.committed_mw[e] - v, 0.0) for e, v in end.committed_mw.items() if e in nxt.committed_mw}
+        unpaid = sum(v * g.at[e, "start_up_cost"] for e, v in created.items())
+        out["start_up_unpaid_cny"] += unpaid
+        unpaid_at.append(unpaid)
+    return {k: round(v, 6) for k, v in out.items()}, unpaid_at
 
 
 def _stitch(net: Network, opts: DispatchOptions, windows: list[Window], results: list[Result], coarse: Result,
-            seconds: float, parallel: bool, joins: dict[str, float]) -> Result:
+            seconds: float, parallel: bool, joins: dict[str, float], unpaid_at: list[float]) -> Result:
     tables: dict[str, pd.DataFrame] = {}
     for name in TABLES:
         parts = [_kept(r, w)[name] for r, w in zip(results, windows) if name in r.tables]
@@ -336,6 +348,9 @@ def _stitch(net: Network, opts: DispatchOptions, windows: list[Window], results:
             for k, v in r.parts[key].items():
                 store.setdefault(k, []).append(np.asarray(v)[:w.keep])
     cost = {k: np.concatenate(v) for k, v in cost_h.items()}
+    if "start_up_cny" in cost:  # capacity a parallel window found committed at its start is started there
+        first = np.cumsum([0] + [w.keep for w in windows[:-1]])
+        cost["start_up_cny"][first] += unpaid_at
     pen = {k: np.concatenate(v) for k, v in pen_h.items()}
     snaps = pd.date_range(opts.start, periods=opts.hours, freq="h")
     weights = pd.Series(net.weightings(slice(net.snapshots.get_loc(opts.start), net.snapshots.get_loc(opts.start) + opts.hours)),

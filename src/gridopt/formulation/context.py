@@ -53,6 +53,12 @@ class Targets:
     # water in transit towards each reservoir expected at the end (hm3): when given, the end targets count
     # the upstream releases of the last delay hours (which arrive after the end) and add these amounts
     transit_hm3: dict[str, float] | None = None
+    # the hour (position in the horizon) at which volume, charge and gas targets apply; default the last. A
+    # window with look-ahead aims at its neighbour's start at the end of its kept hours, not at its own end
+    hour: int | None = None
+
+    def at(self, T: int) -> int:
+        return T - 1 if self.hour is None else min(int(self.hour), T - 1)
 
 
 @dataclass

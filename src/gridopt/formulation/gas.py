@@ -57,10 +57,12 @@ def add_gas(ctx: Context) -> None:
     cap = stor["working_gas_mm3"].to_numpy() * KCM_PER_MM3
     init = ctx.pick(ctx.state.gas_inventory_mm3, stor.index, stor["inventory_initial_mm3"].to_numpy()) * KCM_PER_MM3
     final = np.where(stor["cyclic"].to_numpy(), init, stor["inventory_final_min_mm3"].to_numpy() * KCM_PER_MM3)
-    final = ctx.pick({k: v * KCM_PER_MM3 for k, v in ctx.targets.gas_inventory_min_mm3.items()}, stor.index, final)
-    last_lo = np.minimum(final, cap)
     lo = np.zeros((T, len(stor)))
-    lo[-1] = last_lo
+    given = {k: v * KCM_PER_MM3 for k, v in ctx.targets.gas_inventory_min_mm3.items()}
+    aimed = stor.index.isin(list(given))
+    lo[-1] = np.where(aimed, 0.0, np.minimum(final, cap))  # explicit targets replace the case's final minimum
+    at = ctx.targets.at(T)
+    lo[at] = np.maximum(lo[at], np.where(aimed, np.minimum(ctx.pick(given, stor.index, final), cap), 0.0))
     inv = lp.add_variables("gas_inventory", stor.index, lo, cap)
     if len(stor):
         rhs = np.zeros((T, len(stor)))

@@ -11,8 +11,9 @@ p = production_mw_per_m3s * q (constant head: a stated simplification). Hard lim
 maximum volume, 0 <= q <= p_nom / production, 0 <= s <= spill_max_m3s. Elastic (priced per MWh of the
 water's energy content e_r = sum of production coefficients from r down its cascade):
     V + under >= rule-curve minimum,  V - over <= rule-curve maximum,  q + s + eco_short >= eco minimum,
-    V[T-1] + end_short >= end target (target series at the last hour); a rolling window's target may
-    also count the water released upstream in its last d_u hours, which arrives after its end.
+    V[T-1] + end_short >= end target (target series at the last hour). A rolling window's explicit
+    targets replace it, at the last hour or at a given hour (then the case's target still holds at the last),
+    and may count the water released upstream in the d_u hours up to that hour, which arrives after it.
 The dual of the volume balance is the water value (CNY per hm3); spill pays the (tiny) spill penalty.
 """
 
@@ -119,27 +120,37 @@ def add_hydro(ctx: Context) -> None:
                                  w * pen("eco_flow_cny_per_mwh") * e[has])
         lp.add_constraint("hydro_eco_flow", res.index[has],
                           [(q.idx[:, has], 1.0), (s.idx[:, has], 1.0), (slack, 1.0)], lower=eco[has])
-    has = res.index.isin(list(ctx.targets.volume_hm3))
-    if ctx.targets.case_end_target:
-        has |= ctx.has_series("volume_target_hm3", res.index)
-    if has.any():
-        target = ctx.series("volume_target_hm3", res.index[has])[-1]
-        target = ctx.pick(ctx.targets.volume_hm3, res.index[has], target)
+    # end target (the case's target series at the last hour) and explicit targets (rolling windows), which
+    # replace it, at the last hour or at the targets' hour
+    tg = ctx.targets
+    explicit = res.index.isin(list(tg.volume_hm3))
+    planned = ctx.has_series("volume_target_hm3", res.index) if tg.case_end_target else np.zeros(n, bool)
+    at = tg.at(T)
+    if at == T - 1:
+        blocks = [("end", explicit | planned, T - 1)]
+    else:
+        blocks = [("end", planned & ~explicit, T - 1), ("boundary", explicit, at)]
+    for name, has, hour in blocks:
+        if not has.any():
+            continue
+        target = ctx.series("volume_target_hm3", res.index[has])[-1] if planned[has].any() else np.zeros(has.sum())
+        target = ctx.pick(tg.volume_hm3, res.index[has], target)
         target = np.minimum(target, res["volume_max_hm3"].to_numpy()[has])
-        ctx.data["end_target"] = pd.Series(target, index=res.index[has])
-        slack = lp.add_variables("hydro_end_shortfall", res.index[has], 0.0, np.inf,
-                                 float(w[-1, 0]) * pen("end_target_cny_per_mwh") * mwh_per_hm3[has], hours=1)
-        transit = ctx.targets.transit_hm3
-        if transit is not None:  # the target counts the water still on its way in at the end
-            target = target + ctx.pick(transit, res.index[has], np.zeros(has.sum()))
-        rb = lp.add_rows("hydro_end_target", res.index[has], target, np.inf, hours=1)
-        lp.add_coeffs(rb.idx[0], v.idx[T - 1, has], 1.0)
+        if name == "end":
+            ctx.data["end_target"] = pd.Series(target, index=res.index[has])
+        slack = lp.add_variables(f"hydro_{name}_shortfall", res.index[has], 0.0, np.inf,
+                                 float(w[hour, 0]) * pen("end_target_cny_per_mwh") * mwh_per_hm3[has], hours=1)
+        count_transit = tg.transit_hm3 is not None and explicit[has].all()
+        if count_transit:  # the target counts the water still on its way in
+            target = target + ctx.pick(tg.transit_hm3, res.index[has], np.zeros(has.sum()))
+        rb = lp.add_rows(f"hydro_{name}_target", res.index[has], target, np.inf, hours=1)
+        lp.add_coeffs(rb.idx[0], v.idx[hour, has], 1.0)
         lp.add_coeffs(rb.idx[0], slack.idx[0], 1.0)
-        if transit is not None:
+        if count_transit:
             row_of = np.full(n, -1)
             row_of[np.flatnonzero(has)] = rb.idx[0]
-            for j in np.flatnonzero(row_of[d_pos] >= 0):  # releases of the last delay hours arrive after the end
-                hrs = np.arange(max(T - delay[j], 0), T)
+            for j in np.flatnonzero(row_of[d_pos] >= 0):  # released in the last delay hours, arriving after
+                hrs = np.arange(max(hour + 1 - delay[j], 0), hour + 1)
                 for blk in (q, s):
                     lp.add_coeffs(np.full(len(hrs), row_of[d_pos[j]]), blk.idx[hrs, u_pos[j]], k)
     if ctx.targets.water_value_cny_per_hm3:  # terminal value of the water left at the end (rolling windows)

@@ -27,7 +27,7 @@ def add_storage(ctx: Context) -> None:
     ch = lp.add_variables("storage_charge", su.index, 0.0, p_store)
     dis = lp.add_variables("storage_discharge", su.index, 0.0, p_nom, w * su["marginal_cost"].to_numpy())
     soc_lo = np.zeros((T, len(su)))
-    soc_lo[-1] = np.minimum(ctx.pick(ctx.targets.soc_min_mwh, su.index, np.zeros(len(su))), e_max)
+    soc_lo[ctx.targets.at(T)] = np.minimum(ctx.pick(ctx.targets.soc_min_mwh, su.index, np.zeros(len(su))), e_max)
     soc = lp.add_variables("storage_soc", su.index, soc_lo, e_max)
     ctx.inject(ch, -1.0, su["bus"])
     ctx.inject(dis, 1.0, su["bus"])
