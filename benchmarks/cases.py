@@ -2,7 +2,7 @@
 
 A case names a network (the shipped Sichuan–Chongqing case, or a synthetic N-bus network) and a horizon.
 Cases carry tags: ``quick`` (the CI smoke), ``standard`` (what ``python -m benchmarks`` runs by default)
-and ``long`` (a quarter and a full year as one LP; run on demand with ``--cases``).
+and ``long`` (June's month, a quarter and a full year as one LP; run on demand with ``--cases``).
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ class Case:
         return f"synthetic {self.n_buses} buses x {self.hours} h (seed {self.seed})"
 
 
-def _shipped(hours: int, *tags: str) -> Case:
-    return Case(f"shipped_{hours}h", "shipped", hours, start=SHIPPED_START, tags=frozenset(tags))
+def _shipped(hours: int, *tags: str, start: str = SHIPPED_START, suffix: str = "") -> Case:
+    return Case(f"shipped_{hours}h{suffix}", "shipped", hours, start=start, tags=frozenset(tags))
 
 
 def _synthetic(n: int, hours: int, *tags: str, seed: int = 0) -> Case:
@@ -52,6 +52,7 @@ CASES: dict[str, Case] = {c.name: c for c in (
     _shipped(24, "quick", "standard"),
     _shipped(168, "standard"),
     _shipped(720, "standard"),
+    _shipped(720, "long", start="2025-06-01 00:00", suffix="_june"),  # wet season: reservoirs refill
     _shipped(2190, "long"),
     _shipped(8760, "long"),
     _synthetic(30, 168, "standard"),

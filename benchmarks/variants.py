@@ -1,6 +1,6 @@
 """Variants of one case: the modelling path, the KVL formulation and the HiGHS options.
 
-A comparison (``--compare solvers|kvl|pyomo|pypsa``) is a list of variants whose first entry is the
+A comparison (``--compare solvers|kvl|pyomo|pypsa|rolling``) is a list of variants whose first entry is the
 baseline; its ratios are taken against that baseline within the same run.
 """
 
@@ -14,20 +14,23 @@ BASELINE_HIGHS: dict[str, Any] = {"solver": "ipm", "run_crossover": "on", "preso
 
 @dataclass(frozen=True)
 class Variant:
-    """How a case is built and solved: `path` is 'fast' (build_lp + highspy), 'pyomo' or 'pypsa'."""
+    """How a case is built and solved: `path` is 'fast' (build_lp + highspy), 'pyomo', 'pypsa' or 'rolling'
+    (`gridopt.dispatch_rolling` with the keyword arguments in `rolling`)."""
 
     label: str
     path: str = "fast"
     kvl: str = "cycles"
     highs: dict[str, Any] = field(default_factory=lambda: dict(BASELINE_HIGHS))
+    rolling: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "path": self.path, "kvl": self.kvl, "highs": dict(self.highs)}
+        return {"label": self.label, "path": self.path, "kvl": self.kvl, "highs": dict(self.highs),
+                "rolling": dict(self.rolling)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Variant:
         return cls(label=d["label"], path=d.get("path", "fast"), kvl=d.get("kvl", "cycles"),
-                   highs=dict(d.get("highs", BASELINE_HIGHS)))
+                   highs=dict(d.get("highs", BASELINE_HIGHS)), rolling=dict(d.get("rolling", {})))
 
 
 BASELINE = Variant("ipm+crossover")
@@ -90,9 +93,19 @@ def pypsa_variants() -> list[Variant]:
     return [BASELINE, Variant("pypsa", path="pypsa")]
 
 
+def rolling_variants() -> list[Variant]:
+    """One LP vs rolling windows (sequential with 24 h and 48 h of look-ahead, parallel on 2 processes)."""
+    return [BASELINE,
+            Variant("rolling 168+24 h", path="rolling", rolling={"window": 168, "overlap": 24}),
+            Variant("rolling 168+48 h", path="rolling", rolling={"window": 168, "overlap": 48}),
+            Variant("parallel 168+24 h, 2 processes", path="rolling",
+                    rolling={"window": 168, "overlap": 24, "parallel": True, "processes": 2})]
+
+
 COMPARISONS = {
     "solvers": solver_variants,
     "kvl": kvl_variants,
     "pyomo": pyomo_variants,
     "pypsa": pypsa_variants,
+    "rolling": rolling_variants,
 }

@@ -121,3 +121,20 @@ def test_synthetic_network_is_feasible_and_balanced(kvl):
     assert check_tables(res.tables) == []
     assert res.summary["rows"] > 0 and res.summary["nonzeros"] > 0
     assert set(res.tables["generation"]["carrier"]) >= {"coal", "gas", "pv", "hydro_reservoir"}
+
+
+def test_rolling_comparison_measures_windows_against_one_lp():
+    """The rolling comparison's variants run through the worker: a synthetic 72 h case in 24 h windows."""
+    from benchmarks.variants import Variant, rolling_variants
+    from benchmarks.worker import measure
+    fields = {"name": "syn_4x72", "kind": "synthetic", "hours": 72, "n_buses": 4, "seed": 1, "tags": []}
+    one = measure({"case_fields": fields, "variant": rolling_variants()[0].to_dict(), "threads": 1})
+    for parallel in (False, True):
+        v = Variant("w", path="rolling", rolling={"window": 24, "overlap": 12, "parallel": parallel, "processes": 2})
+        r = measure({"case_fields": fields, "variant": v.to_dict(), "threads": 1})
+        assert r["status"] == "optimal" and r["balance_check_failures"] == 0
+        assert r["rolling"]["windows"] == 3 and r["rolling"]["mode"] == ("parallel" if parallel else "sequential")
+        assert _positive(r["total_s"]) and _positive(r["run_s"]) and r["rows"] < one["rows"]
+        gap = (r["objective_cny"] - one["objective_cny"]) / abs(one["objective_cny"])
+        assert -1e-7 <= gap < 0.05, (gap, r["objective_cny"], one["objective_cny"], r["rolling"])
+        assert ("rss_parallel_bound_mb" in r) == parallel

@@ -92,7 +92,7 @@ def parser() -> argparse.ArgumentParser:
                         f"{AUTO_ROLLING_HOURS} h, else 168-h windows guided by a coarse daily solve)")
     p.add_argument("--overlap", type=int, default=24, metavar="HOURS", help="look-ahead hours per window (default 24)")
     p.add_argument("--parallel", action="store_true",
-                   help="independent windows started from the coarse solve's states, run on a process pool")
+                   help="independent windows joined at boundary states (the plan or the coarse solve), on a process pool")
     p.add_argument("--processes", type=_positive_int, default=2, help="processes for --parallel (default 2)")
 
     p = sub.add_parser("validate", help="check a case; one line per problem, exit 1 if any")
@@ -165,7 +165,7 @@ def cmd_run(args) -> int:
         if args.solver != "highs":
             raise UsageError("rolling horizons run on the fast path: use --solver highs or --window 0")
         from .rolling import dispatch_rolling
-        _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{0 if args.parallel else args.overlap} h "
+        _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{args.overlap} h "
                   f"look-ahead){', parallel' if args.parallel else ''}")
         res = dispatch_rolling(net, window=window, overlap=args.overlap, parallel=args.parallel,
                                processes=args.processes, threads=args.threads, progress=_progress,

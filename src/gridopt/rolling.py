@@ -121,6 +121,13 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     hourly_ctx = Context.create(net, opts)
     res_tab = net.active("reservoirs")
     v_start = pd.Series(initial_volume(hourly_ctx, res_tab), index=res_tab.index)
+    # the horizon starts from the case's initial charge and gas inventory; where the case asks for a cycle,
+    # the last window must end with at least as much (a carried state replaces a window's own cycle)
+    su_tab, gs = net.active("storage_units"), net.active("gas_storages")
+    first = State(volume_hm3=v_start.to_dict(), soc_mwh=su_tab["state_of_charge_initial"].to_dict())
+    last_targets = Targets(
+        soc_min_mwh=su_tab["state_of_charge_initial"][su_tab["cyclic_state_of_charge"]].to_dict(),
+        gas_inventory_min_mm3=gs["inventory_initial_mm3"][gs["cyclic"]].to_dict())
     coarse_net = net.slice(t0, H).resample(coarse_hours)
     say(f"coarse solve: {len(coarse_net.snapshots)} snapshots of {coarse_hours} h")
     coarse = dispatch(coarse_net, carbon_caps=caps, intensity_caps=icaps, state=State(volume_hm3=v_start.to_dict()), **kw)
@@ -132,11 +139,10 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
 
     windows = plan_windows(t0, H, window, overlap)
     planned = set(net.series["volume_target_hm3"].columns) if "volume_target_hm3" in net.series else set()
-    gs = net.active("gas_storages")
 
     def targets_for(w: Window) -> Targets | None:
         if w.index == len(windows) - 1:
-            return None  # the last window keeps the case's own end targets
+            return last_targets  # the last window keeps the case's own end targets
         end = w.start + pd.Timedelta(hours=w.hours - 1)
         vol = _interp(vol_c, t0, v_start, end, coarse_hours) if len(vol_c.columns) else pd.Series(dtype=float)
         soc = _interp(soc_c, t0, pd.Series(dtype=float), end, coarse_hours) if len(soc_c.columns) else pd.Series(dtype=float)
@@ -206,8 +212,8 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
 
         jobs = []
         for w in windows:
-            st = boundary(w.start - pd.Timedelta(hours=1)) if w.index else State(volume_hm3=v_start.to_dict())
-            tg = None
+            st = boundary(w.start - pd.Timedelta(hours=1)) if w.index else first
+            tg = last_targets
             if w.index < len(windows) - 1:
                 nxt = boundary(w.start + pd.Timedelta(hours=w.keep - 1))
                 # the boundary holds at the end of the kept hours; the look-ahead ends on the case's plan
@@ -222,7 +228,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
                                     initargs=(net,)) as pool:
             results = list(pool.map(_worker, jobs))
     else:
-        state: State | None = State(volume_hm3=v_start.to_dict())
+        state: State | None = first
         remaining = dict(caps)
         for w in windows:
             say(f"window {w.index + 1}/{len(windows)}: {w.start} +{w.hours} h")

@@ -5,9 +5,9 @@ For every unit s and hour t: 0 <= charge <= p_nom_store, 0 <= discharge <= p_nom
 
     soc[t] = (1 - standing_loss) * soc[t-1] + efficiency_store * charge[t] - discharge[t] / efficiency_dispatch
 
-with soc[-1] = soc[T-1] when cyclic_state_of_charge, else state_of_charge_initial (or the carried state
-of a rolling horizon, which also sets a lower bound on soc[T-1]). Storage dynamics stay
-hourly whatever the snapshot weighting. Discharge costs marginal_cost per MWh (weighted).
+with soc[-1] = soc[T-1] when cyclic_state_of_charge, else state_of_charge_initial. A carried state (rolling
+horizons) replaces both, and a target may set a lower bound on soc at the last (or a given) hour.
+Storage dynamics stay hourly whatever the snapshot weighting. Discharge costs marginal_cost per MWh (weighted).
 """
 
 from __future__ import annotations
