@@ -2,7 +2,8 @@
 
 A case names a network (the shipped Sichuan–Chongqing case, or a synthetic N-bus network) and a horizon.
 Cases carry tags: ``quick`` (the CI smoke), ``standard`` (what ``python -m benchmarks`` runs by default)
-and ``long`` (June's month, a quarter and a full year as one LP; run on demand with ``--cases``).
+``long`` (June's month, a quarter and a full year as one LP; run on demand with ``--cases``) and ``pypsa``
+(plain synthetic networks that PyPSA receives as the same LP, for ``--compare pypsa``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Case:
     n_buses: int = 0
     seed: int = 0
     tags: frozenset[str] = field(default_factory=frozenset)
+    plain: bool = False  # synthetic without what PyPSA models differently: the same LP in both tools
 
     def network(self):
         """The case's network (loading the shipped case, or generating the synthetic one)."""
@@ -31,20 +33,37 @@ class Case:
             import gridopt
             return gridopt.load_case(SHIPPED)
         from gridopt.synthetic import synthetic_network
-        return synthetic_network(self.n_buses, self.hours, seed=self.seed)
+        if not self.plain:
+            return synthetic_network(self.n_buses, self.hours, seed=self.seed)
+        return plain_network(synthetic_network(self.n_buses, self.hours, seed=self.seed, reservoirs_per_bus=0))
 
     def describe(self) -> str:
         if self.kind == "shipped":
             return f"{SHIPPED}, {self.hours} h from {self.start}"
-        return f"synthetic {self.n_buses} buses x {self.hours} h (seed {self.seed})"
+        plain = ", plain (no reservoirs, commitment, reserves)" if self.plain else ""
+        return f"synthetic {self.n_buses} buses x {self.hours} h (seed {self.seed}){plain}"
+
+
+def plain_network(net):
+    """The synthetic network reduced to what gridopt and PyPSA model identically: coal without commitment
+    (dispatchable from zero), no reserve requirement, no curtailment penalty; the caller leaves reservoirs
+    out. Written by gridopt's PyPSA exporter it gives PyPSA the same LP, which the benchmark checks by
+    comparing the objectives."""
+    from dataclasses import replace
+    g = net.tables["generators"].copy()
+    g["committable"] = False
+    g["p_min_pu"] = 0.0
+    config = {**net.config, "reserves": {}, "penalties": {**net.config["penalties"], "curtailment_cny_per_mwh": 0.0}}
+    return replace(net, tables={**net.tables, "generators": g}, config=config)
 
 
 def _shipped(hours: int, *tags: str, start: str = SHIPPED_START, suffix: str = "") -> Case:
     return Case(f"shipped_{hours}h{suffix}", "shipped", hours, start=start, tags=frozenset(tags))
 
 
-def _synthetic(n: int, hours: int, *tags: str, seed: int = 0) -> Case:
-    return Case(f"syn_{n}x{hours}", "synthetic", hours, start=None, n_buses=n, seed=seed, tags=frozenset(tags))
+def _synthetic(n: int, hours: int, *tags: str, seed: int = 0, plain: bool = False) -> Case:
+    return Case(f"syn_{n}x{hours}" + ("_plain" if plain else ""), "synthetic", hours, start=None, n_buses=n, seed=seed,
+                tags=frozenset(tags), plain=plain)
 
 
 CASES: dict[str, Case] = {c.name: c for c in (
@@ -59,6 +78,10 @@ CASES: dict[str, Case] = {c.name: c for c in (
     _synthetic(60, 168, "standard"),
     _synthetic(30, 720, "standard"),
     _synthetic(10, 2190, "standard"),
+    _synthetic(4, 24, "pypsa", plain=True),
+    _synthetic(30, 168, "pypsa", plain=True),
+    _synthetic(60, 168, "pypsa", plain=True),
+    _synthetic(30, 720, "pypsa", plain=True),
 )}
 
 

@@ -68,13 +68,12 @@ def kvl_variants() -> list[Variant]:
 
 
 def pyomo_available() -> tuple[bool, str]:
-    """Whether gridopt exposes the pyomo twin (``gridopt.build_pyomo_model``), with a note when not."""
-    import gridopt
-    try:
-        ok = hasattr(gridopt, "build_pyomo_model")
-    except ImportError as exc:  # the lazy attribute imports a module that may not exist yet
-        return False, f"gridopt.build_pyomo_model is not available ({exc})"
-    return ok, "" if ok else "gridopt.build_pyomo_model is not available"
+    """Whether the pyomo twin can run, found without importing pyomo (see `pypsa_available`)."""
+    import importlib.util
+    for mod in ("pyomo", "gridopt.solvers.pyomo"):
+        if importlib.util.find_spec(mod) is None:
+            return False, f"{mod} is not available"
+    return True, ""
 
 
 def pyomo_variants() -> list[Variant]:
@@ -82,10 +81,11 @@ def pyomo_variants() -> list[Variant]:
 
 
 def pypsa_available() -> tuple[bool, str]:
-    try:
-        import pypsa  # noqa: F401
-    except ImportError as exc:
-        return False, f"pypsa is not installed ({exc})"
+    # found, not imported: a worker forked from this process would inherit pypsa's memory in its peak
+    # resident set (Linux keeps ru_maxrss across exec), inflating every measurement after it
+    import importlib.util
+    if importlib.util.find_spec("pypsa") is None:
+        return False, "pypsa is not installed"
     return True, ""
 
 
