@@ -138,3 +138,18 @@ def test_rolling_comparison_measures_windows_against_one_lp():
         gap = (r["objective_cny"] - one["objective_cny"]) / abs(one["objective_cny"])
         assert -1e-7 <= gap < 0.05, (gap, r["objective_cny"], one["objective_cny"], r["rolling"])
         assert ("rss_parallel_bound_mb" in r) == parallel
+
+
+def test_plain_case_gives_pypsa_the_same_lp():
+    """On a plain registry case PyPSA solves gridopt's exported network: the same objective."""
+    pytest.importorskip("pypsa")
+    from benchmarks.cases import CASES
+    from benchmarks.runner import spec_for
+    from benchmarks.variants import BASELINE, Variant
+    from benchmarks.worker import measure
+    case = CASES["syn_4x24_plain"]
+    fast = measure(spec_for(case, BASELINE, 1, None))
+    twin = measure(spec_for(case, Variant("pypsa", path="pypsa"), 1, None))
+    assert fast["status"] == twin["status"] == "optimal"
+    assert twin["pypsa_network"].startswith("gridopt export-pypsa")
+    assert twin["objective_cny"] == pytest.approx(fast["objective_cny"], rel=1e-7)
