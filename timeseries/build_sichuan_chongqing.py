@@ -214,7 +214,7 @@ MIN_INCREMENT = 5.0     # m3/s floor of an incremental inflow
 # Rule curves as shares of the regulating volume, anchored at the first hour of each month
 # (Jan..Dec, then Jan again), linear in between. EST.
 RULE_SEASONAL = {   # flood-control limit through August, refill from August to October
-    "target": [0.75, 0.60, 0.45, 0.30, 0.15, 0.08, 0.25, 0.40, 0.55, 0.80, 0.80, 0.78],
+    "target": [0.75, 0.60, 0.45, 0.30, 0.15, 0.08, 0.25, 0.40, 0.55, 0.80, 0.75, 0.78],
     "min": [0.45, 0.30, 0.18, 0.08, 0.00, 0.00, 0.05, 0.15, 0.25, 0.60, 0.75, 0.62],
     "max": [1.00, 1.00, 1.00, 1.00, 1.00, 0.75, 0.40, 0.45, 0.60, 1.00, 1.00, 1.00],
 }
