@@ -8,19 +8,23 @@
    target) where the case has them, and credits the water left in other reservoirs at the coarse solve's
    water value; ``guide="values"`` credits all leftover water at the coarse water values, and
    ``guide="targets"`` makes windows reach the coarse volumes (elastic) and state of charge. On June 2025
-   (720 h) the gaps to the monolithic optimum were 2.5 % (rule), 7.2 % (values) and 14.5 % (targets). Gas storages aim at the coarse inventory in both. A carbon cap over the
-   horizon is split between windows in proportion to the coarse solve's emissions in their hours. The last
-   window keeps the case's own end targets and the remaining cap.
-3. Sequential mode: each window starts from the state its predecessor reached at the end of its committed
+   (720 h) the gaps to the monolithic optimum were 2.5 % (rule), 7.2 % (values) and 14.5 % (targets).
+   Gas storages aim at the coarse inventory. A carbon cap over the horizon is split between windows in
+   proportion to the coarse solve's emissions in their hours. The first window starts from the case's
+   initial charge; the last keeps the case's own end targets, cycles (charge and gas inventory at least
+   their initial values) and the remaining cap.
+3. Sequential mode: each window starts from the state its predecessor reached at the end of its kept
    hours (volumes, water in transit hour by hour, state of charge, committed capacity, output, gas
    inventory). Parallel mode: windows meet at boundary states taken from the guide (planned volumes with
    "rule", coarse volumes with "targets"; coarse state of charge, gas inventory, outflow in transit, output
-   and commitment): every window starts on the boundary before it and must reach the one after it at the
-   end of its kept hours (volumes elastic, charge and gas hard; its look-ahead then ends on the case's plan),
-   so the windows are independent and run on a process pool. A window's volume targets count the water on its way in from upstream, since the
-   next window receives it. `summary["rolling"]["joins"]` reports what did not meet: water, charge or gas a
+   and commitment). Every window starts on the boundary before it and must reach the one after it at the
+   end of its kept hours (volumes elastic, charge and gas hard; its look-ahead then ends on the case's
+   plan), so the windows are independent and run on a process pool. A boundary volume is a reservoir's
+   water: the part still in transit from upstream is subtracted from the start volume and counted in the
+   predecessor's target. `summary["rolling"]["joins"]` reports what did not meet: water, charge or gas a
    window left above the next one's start (dropped) or below it (created; only where an elastic volume
-   target was missed).
+   target was missed), and committed capacity found at a window's start, whose start-up cost the stitched
+   objective adds.
 Only the first `window` hours of each window are kept; the kept hours together cover the horizon once.
 """
 
