@@ -186,9 +186,8 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         coarse_out = _pivot(coarse, "hydro", "reservoir", "release_m3s") + _pivot(coarse, "hydro", "reservoir", "spill_m3s") \
             if len(vol_c.columns) else pd.DataFrame()
         gen_c = coarse.tables["generation"]
-        max_delay = int(net.active("reservoirs")["delay_hours"].max() or 0) if len(vol_c.columns) else 0
+        max_delay = int(res_tab["delay_hours"].max() or 0) if len(vol_c.columns) else 0
         plan = net.series.get("volume_target_hm3")
-        res_tab_all = net.active("reservoirs")
 
         def boundary(when: pd.Timestamp) -> State:
             st = State()
@@ -196,7 +195,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
                 vol = _interp(vol_c, t0, v_start, when, coarse_hours)
                 if guide == "rule" and plan is not None:
                     cols = [r for r in plan.columns if r in vol.index]
-                    pv = plan.loc[when, cols].clip(res_tab_all.loc[cols, "volume_min_hm3"], res_tab_all.loc[cols, "volume_max_hm3"])
+                    pv = plan.loc[when, cols].clip(res_tab.loc[cols, "volume_min_hm3"], res_tab.loc[cols, "volume_max_hm3"])
                     vol[cols] = pv
                 if max_delay:
                     hrs = pd.date_range(when - pd.Timedelta(hours=max_delay - 1), when, freq="h")
@@ -204,7 +203,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
                     st.outflow_m3s = pd.DataFrame(coarse_out.to_numpy()[pos], index=hrs, columns=coarse_out.columns)
                     # the guide's volume is the reservoir's water: part of it is still on its way in
                     transit = pd.Series(_transit(net, st.outflow_m3s), dtype=float).reindex(vol.index, fill_value=0.0)
-                    vol = np.maximum(vol - transit, res_tab_all.loc[vol.index, "volume_min_hm3"])
+                    vol = np.maximum(vol - transit, res_tab.loc[vol.index, "volume_min_hm3"])
                 st.volume_hm3 = vol.to_dict()
             if len(soc_c.columns):
                 st.soc_mwh = _interp(soc_c, t0, pd.Series(dtype=float), when, coarse_hours).to_dict()
@@ -311,7 +310,7 @@ def _transit(net: Network, outflow: pd.DataFrame | None) -> dict[str, float]:
 
 
 def _joins(net: Network, windows: list[Window], results: list[Result], starts: list[State],
-           gs: pd.DataFrame) -> dict[str, float]:
+           gs: pd.DataFrame) -> tuple[dict[str, float], list[float]]:
     """How far each window's end state (after its kept hours) is from the state the next window started
     from, summed over the joins: `dropped` is what a window kept that the next did not get (lost, a
     conservative error), `created` is what the next window started with that its predecessor did not leave.
@@ -338,10 +337,10 @@ def _joins(net: Network, windows: list[Window], results: list[Result], starts: l
             out[f"{key}dropped_{unit}"] += float(d[d > 0].sum())
             out[f"{key}created_{unit}"] += float(-d[d < 0].sum())
         created = {e: max(nxt.committed_mw[e] - v, 0.0) for e, v in end.committed_mw.items() if e in nxt.committed_mw}
-        unpaid = sum(v * g.at[e, "start_up_cost"] for e, v in created.items())
+        unpaid = float(sum(v * g.at[e, "start_up_cost"] for e, v in created.items()))
         out["start_up_unpaid_cny"] += unpaid
         unpaid_at.append(unpaid)
-    return {k: round(v, 6) for k, v in out.items()}, unpaid_at
+    return {k: round(float(v), 6) for k, v in out.items()}, unpaid_at
 
 
 def _stitch(net: Network, opts: DispatchOptions, windows: list[Window], results: list[Result], coarse: Result,
