@@ -98,3 +98,27 @@ def test_end_targets_can_count_water_in_transit(syn):
     short = sum(max(base[d] + 5.0 - got[d], 0.0) for d in downs)
     assert short <= r.summary["end_target_shortfall_hm3"] + 1e-6
     assert r.summary["end_target_shortfall_hm3"] < 0.5 * 5.0 * len(downs)  # mostly met, not paid away
+
+
+def test_targets_at_a_given_hour(small):
+    """Targets.hour moves the volume, charge and gas targets to that hour, where they hold (a rolling
+    window's boundary at the end of its kept hours, with look-ahead after it)."""
+    from gridopt.formulation.context import Targets
+    T, at = 6, 3
+    free = gridopt.dispatch(small, hours=T)
+    soc_free = free.tables["storage"].set_index("hour")["soc_mwh"]
+    vol_free = free.tables["hydro"].pivot(index="hour", columns="reservoir", values="volume_hm3")
+    gas_free = free.tables["gas"].set_index(["hour", "node"])["inventory_mm3"].xs("gB", level="node")
+    want = {"soc": float(soc_free.iloc[at]) + 100.0, "up": float(vol_free["up"].iloc[at]) + 1.0,
+            "gas": min(float(gas_free.iloc[at]) + 0.3, 2.0)}
+    tg = Targets(volume_hm3={"up": want["up"]}, soc_min_mwh={"phs": want["soc"]}, gas_inventory_min_mm3={"ugs": want["gas"]},
+                 hour=at, case_end_target=False)
+    r = gridopt.dispatch(small, hours=T, targets=tg)
+    soc = r.tables["storage"].set_index("hour")["soc_mwh"]
+    vol = r.tables["hydro"].pivot(index="hour", columns="reservoir", values="volume_hm3")
+    gas = r.tables["gas"].set_index(["hour", "node"])["inventory_mm3"].xs("gB", level="node")
+    assert soc.iloc[at] >= want["soc"] - 1e-6 and soc_free.iloc[at] < want["soc"] - 1.0
+    assert gas.iloc[at] >= want["gas"] - 1e-6
+    short = r.summary["end_target_shortfall_hm3"]
+    assert vol["up"].iloc[at] + short >= want["up"] - 1e-6
+    assert vol_free["up"].iloc[at] < want["up"] - 0.5 and short < 1.0  # binding, and met rather than paid
