@@ -108,7 +108,7 @@ def measure_pypsa(case, variant, net, spec: dict[str, Any], out: dict[str, Any])
     from benchmarks.worker import peak_rss_mb
 
     folder = None
-    if getattr(case, "plain", False):  # the same LP: gridopt's own exporter writes the network PyPSA reads
+    if case.plain:  # the same LP: gridopt's own exporter writes the network PyPSA reads
         from gridopt.interop.pypsa_out import export_pypsa
         folder = tempfile.mkdtemp(prefix="gridopt-pypsa-")
         export_pypsa(net.slice(net.snapshots[0], case.hours), f"{folder}/net")

@@ -326,7 +326,7 @@ def _joins(net: Network, windows: list[Window], results: list[Result], starts: l
     unpaid_at = [0.0]  # per window, paid in its first hour
     for k in range(1, len(windows)):
         end = _state_after(net, results[k - 1], windows[k - 1], gs)
-        nxt = starts[k] or State()
+        nxt = starts[k]
         # a reservoir's water: its volume plus what is on its way in from upstream
         water = [{r: v + t.get(r, 0.0) for r, v in st.volume_hm3.items()}
                  for st, t in ((end, _transit(net, end.outflow_m3s)), (nxt, _transit(net, nxt.outflow_m3s)))]
