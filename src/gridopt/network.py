@@ -107,7 +107,7 @@ def _coerce_table(component: str, raw: pd.DataFrame, file: str, problems: list[P
                             x = a.default
                     elif a.type == "int":
                         fx = float(text)
-                        if not fx.is_integer():
+                        if not fx.is_integer() or abs(fx) >= 2.0**63:  # whole, and fits a 64-bit integer
                             raise ValueError
                         x = int(fx)
                     elif a.type == "bool":
