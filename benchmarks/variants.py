@@ -94,10 +94,13 @@ def pypsa_variants() -> list[Variant]:
 
 
 def rolling_variants() -> list[Variant]:
-    """One LP vs rolling windows (sequential with 24 h and 48 h of look-ahead, parallel on 2 processes)."""
+    """One LP vs rolling windows (sequential with 24 h and 48 h of hourly look-ahead, 24 h and then two weeks
+    in 3-h blocks; parallel on 2 processes)."""
     return [BASELINE,
             Variant("rolling 168+24 h", path="rolling", rolling={"window": 168, "overlap": 24}),
             Variant("rolling 168+48 h", path="rolling", rolling={"window": 168, "overlap": 48}),
+            Variant("rolling 168+24 h + 336 h in 3-h blocks", path="rolling",
+                    rolling={"window": 168, "overlap": 24, "tail": 336, "tail_block": 3}),
             Variant("parallel 168+24 h, 2 processes", path="rolling",
                     rolling={"window": 168, "overlap": 24, "parallel": True, "processes": 2})]
 

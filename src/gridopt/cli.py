@@ -33,6 +33,18 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _tail_hours(text: str) -> int | None:
+    if text == "end":
+        return None
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a whole number of hours nor 'end'") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 hours, got {v}")
+    return v
+
+
 def _nonneg_float(text: str) -> float:
     try:
         v = float(text)
@@ -91,6 +103,11 @@ def parser() -> argparse.ArgumentParser:
                    help="rolling horizon: hours kept per window (0 = one LP; default: one LP up to "
                         f"{AUTO_ROLLING_HOURS} h, else 168-h windows guided by a coarse daily solve)")
     p.add_argument("--overlap", type=int, default=24, metavar="HOURS", help="look-ahead hours per window (default 24)")
+    p.add_argument("--tail", type=_tail_hours, default=0, metavar="HOURS",
+                   help="coarse look-ahead after a window's hourly hours, in blocks of --tail-block hours "
+                        "(0 = none, the default; 'end' = to the horizon's end)")
+    p.add_argument("--tail-block", type=_positive_int, default=3, metavar="HOURS",
+                   help="hours per snapshot in the coarse look-ahead (default 3: keeps the daily peaks)")
     p.add_argument("--parallel", action="store_true",
                    help="independent windows joined at boundary states (the plan or the coarse solve), on a process pool")
     p.add_argument("--processes", type=_positive_int, default=2, help="processes for --parallel (default 2)")
@@ -165,9 +182,12 @@ def cmd_run(args) -> int:
         if args.solver != "highs":
             raise UsageError("rolling horizons run on the fast path: use --solver highs or --window 0")
         from .rolling import dispatch_rolling
+        tail = "" if args.tail == 0 else f", then {'to the end' if args.tail is None else f'{args.tail} h'} " \
+            f"in {args.tail_block}-h blocks"
         _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{args.overlap} h "
-                  f"look-ahead){', parallel' if args.parallel else ''}")
-        res = dispatch_rolling(net, window=window, overlap=args.overlap, parallel=args.parallel,
+                  f"look-ahead{tail}){', parallel' if args.parallel else ''}")
+        res = dispatch_rolling(net, window=window, overlap=args.overlap, tail=args.tail, tail_block=args.tail_block,
+                               parallel=args.parallel,
                                processes=args.processes, threads=args.threads, progress=_progress,
                                **_dispatch_kwargs(args))
     else:

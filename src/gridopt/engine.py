@@ -143,7 +143,8 @@ def table_summary(net: Network, weights: pd.Series, t: dict[str, pd.DataFrame], 
         # power leaving the first region: p0 where it holds bus0, p1 where it holds bus1
         interchange = wt(fwd, "p0_mw") + wt(back, "p1_mw")
     hy = t["hydro"]
-    dt = float(net.config.get("snapshot_hours", 1))
+    dur = np.unique(net.durations(net.snapshots.get_indexer(weights.index)))
+    dt = float(dur[0]) if len(dur) == 1 else None  # None: mixed durations (a window with a coarse look-ahead)
     return {
         "cost_total_cny": sum(cost.values()), "penalties_total_cny": sum(pen.values()),
         "cost_cny": cost, "penalties_cny": pen,

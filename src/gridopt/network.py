@@ -316,26 +316,39 @@ class Network:
         series = {k: v.iloc[pos:pos + hours] for k, v in self.series.items()}
         return replace(self, series=series, config={**self.config, "timeseries_start": str(pd.Timestamp(start))})
 
-    def resample(self, hours: int) -> Network:
-        """A coarse copy: every series averaged over blocks of `hours` snapshots (the last block may be
-        shorter), weightings summed, and `snapshot_hours` set so storage, reservoirs, gas inventories,
-        ramps and travel delays scale with the snapshot's duration. Used for long-horizon guidance."""
-        if int(self.config.get("snapshot_hours", 1)) != 1:
+    def durations(self, rows: slice | np.ndarray | None = None) -> np.ndarray:
+        """Hours per snapshot at positions `rows` (all by default; 1 for hourly cases, more in a resampled
+        network)."""
+        rows = np.s_[:] if rows is None else rows
+        df = self.series.get("snapshot_hours")
+        if df is not None:
+            return df["snapshot_hours"].to_numpy(dtype=float)[rows]
+        return np.full(len(self.snapshots[rows]), float(self.config.get("snapshot_hours", 1)))
+
+    def resample(self, hours: int, keep: int = 0) -> Network:
+        """A coarse copy: the first `keep` snapshots as they are, the rest in blocks of `hours` snapshots (the
+        last block may be shorter). Series are averaged over a block, except volumes (``*_hm3``: states at
+        the end of a snapshot), which take the block's last value; weightings are summed, and each snapshot's
+        duration (`durations`) scales storage, reservoirs, gas inventories, ramps and travel delays. Used for
+        long-horizon guidance, and for a rolling window's coarse look-ahead beyond its hourly hours."""
+        if (self.durations() != 1).any():
             raise ValueError("resample an hourly network only")
         snaps = self.snapshots
-        key = np.arange(len(snaps)) // hours
-        first = snaps[::hours]
+        pos = np.arange(len(snaps))
+        key = np.where(pos < keep, pos, keep + (pos - keep) // hours)
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        first = pd.DatetimeIndex(snaps[starts], name="snapshot")
         series = {}
         for name, df in self.series.items():
-            if name == "weighting":
+            if name in ("weighting", "snapshot_hours"):
                 continue
-            agg = df.groupby(key).mean()
-            agg.index = pd.DatetimeIndex(first, name="snapshot")
+            agg = df.groupby(key).last() if name.endswith("_hm3") else df.groupby(key).mean()
+            agg.index = first
             series[name] = agg
         w = self.weightings(slice(None))
-        series["weighting"] = pd.DataFrame({"weighting": pd.Series(w).groupby(key).sum().to_numpy()},
-                                           index=pd.DatetimeIndex(first, name="snapshot"))
-        config = {**self.config, "snapshot_hours": int(hours)}
+        series["weighting"] = pd.DataFrame({"weighting": pd.Series(w).groupby(key).sum().to_numpy()}, index=first)
+        series["snapshot_hours"] = pd.DataFrame({"snapshot_hours": np.bincount(key).astype(float)}, index=first)
+        config = {**self.config, "snapshot_hours": int(hours)} if keep == 0 else self.config
         return replace(self, config=config, series=series)
 
     def content_hash(self) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .formulation.context import RENEWABLE_CARRIERS, Context
+from .formulation.context import RENEWABLE_CARRIERS, SECONDS_PER_HOUR_HM3, Context
 from .formulation.hydro import MWH_PER_HM3_PER_MW_PER_M3S, cascade_energy
 from .lp import OBJ_SCALE
 from .solvers.highs import Solution
@@ -159,16 +159,16 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     s, vol = V("hydro_spill"), V("hydro_volume")
     upstream = np.zeros((T, len(res)))
     in_transit = 0.0
-    if "cascade" in ctx.data:
-        u_pos, d_pos, delay = ctx.data["cascade"]
-        arriving = ctx.data["arrivals_before"]
-        out = q + s
-        tt = np.arange(T)
+    if "cascade" in ctx.data:  # upstream water arriving in each snapshot, as a mean flow over the snapshot
+        u_pos, d_pos, arrive = ctx.data["cascade"]
+        k = SECONDS_PER_HOUR_HM3 * ctx.dt[:, 0]  # hm3 per m3/s over each snapshot
+        hm3 = ctx.data["arrivals_before_hm3"].copy()
+        out = (q + s)[:, u_pos] * k[:, None]
+        inside = arrive < T
         for j in range(len(u_pos)):
-            d = int(delay[j])
-            src = np.where(tt >= d, out[np.clip(tt - d, 0, T - 1), u_pos[j]], arriving[:, j])
-            upstream[:, d_pos[j]] += src
-            in_transit += float(out[T - d:, u_pos[j]].sum()) * 3600 / 1e6 if d else 0.0
+            hm3[:, j] += np.bincount(arrive[inside[:, j], j], out[inside[:, j], j], minlength=T)
+            in_transit += float(out[~inside[:, j], j].sum())
+        np.add.at(upstream.T, d_pos, (hm3 / k[:, None]).T)
     e = cascade_energy(res) * MWH_PER_HM3_PER_MW_PER_M3S
     hydro_cols = dict(bus=res["bus"].to_numpy(), natural_inflow_m3s=ctx.data["inflow"], upstream_inflow_m3s=upstream,
                       release_m3s=q, spill_m3s=s, volume_hm3=vol, p_mw=hp,

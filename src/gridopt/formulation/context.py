@@ -159,9 +159,9 @@ class Context:
         return self.net.regions
 
     @property
-    def dt(self) -> float:
-        """Hours per snapshot (1 for hourly cases; more for a coarse, resampled network)."""
-        return float(self.net.config.get("snapshot_hours", 1))
+    def dt(self) -> np.ndarray:
+        """Hours per snapshot, (hours, 1) (1 for hourly cases; more in a coarse, resampled network)."""
+        return self.net.durations(self.rows)[:, None]
 
     def bus_pos(self, bus_names) -> np.ndarray:
         return self.buses.get_indexer(pd.Index(bus_names))

@@ -84,13 +84,14 @@ def add_generators(ctx: Context) -> None:
         ctx.reserve_const.append((reg, avail[:, nc]))
 
     # ramps
-    up = g["ramp_limit_up"].to_numpy() * p_nom * ctx.dt
-    down = g["ramp_limit_down"].to_numpy() * p_nom * ctx.dt
+    up = g["ramp_limit_up"].to_numpy() * p_nom  # MW per hour
+    down = g["ramp_limit_down"].to_numpy() * p_nom
     ri = np.flatnonzero(np.isfinite(up) | np.isfinite(down))
     if len(ri):
         gr = g.iloc[ri]
-        lo = np.broadcast_to(np.where(np.isfinite(down[ri]), -down[ri], -np.inf), (T, len(ri))).copy()
-        hi = np.broadcast_to(np.where(np.isfinite(up[ri]), up[ri], np.inf), (T, len(ri))).copy()
+        dt = ctx.dt  # a snapshot of several hours may ramp as far as its hours allow
+        lo = np.where(np.isfinite(down[ri]), -down[ri], -np.inf) * dt
+        hi = np.where(np.isfinite(up[ri]), up[ri], np.inf) * dt
         pinit = ctx.pick(ctx.state.p_mw, gr.index, gr["p_init"].to_numpy())
         # first hour: p[0] - p_init within limits where p_init is given, else free
         lo[0] = np.where(np.isnan(pinit), -np.inf, lo[0] + np.nan_to_num(pinit))

@@ -72,37 +72,25 @@ def add_hydro(ctx: Context) -> None:
     has_down = np.array([d in res.index for d in down])
     u_pos = np.flatnonzero(has_down)
     d_pos = res.index.get_indexer(down[has_down])
-    delay = np.rint(res["delay_hours"].to_numpy()[has_down] / ctx.dt).astype(int)  # in snapshots
+    delay = res["delay_hours"].to_numpy(dtype=float)[has_down]  # hours
     before = _release_before(res, inflow[0])[has_down]
     ctx.data["release_before"] = before
+    arrive, early_hm3 = _arrivals(ctx, u_pos, delay, before)
 
     v0 = initial_volume(ctx, res)
     ctx.data["volume_initial"] = v0
     rhs = k * inflow
     rhs[0] += v0
-    tt = np.arange(T)[:, None]
-    early = tt < delay[None, :]  # (T, links): arrivals from before the horizon
-    arriving = np.broadcast_to(before, early.shape).copy()
-    hist = ctx.state.outflow_m3s
-    if hist is not None and len(hist):  # water in transit from a previous window, hour by hour
-        h = hist.reindex(columns=res.index[u_pos]).to_numpy(dtype=float)
-        back = np.broadcast_to(tt, early.shape) - delay[None, :]  # -delay .. -1: hours before the start
-        ok = early & (back >= -len(h))
-        cols = np.broadcast_to(np.arange(len(u_pos)), early.shape)
-        vals = h[np.clip(len(h) + back, 0, len(h) - 1), cols]
-        arriving = np.where(ok & np.isfinite(vals), vals, arriving)
-    ctx.data["arrivals_before"] = np.where(early, arriving, np.nan)
-    np.add.at(rhs, (np.broadcast_to(tt, early.shape)[early], np.broadcast_to(d_pos, early.shape)[early]),
-              k * arriving[early])
+    for j, d in enumerate(d_pos):  # water released upstream before the horizon, arriving within it
+        rhs[:, d] += early_hm3[:, j]
+    ctx.data["arrivals_before_hm3"] = early_hm3
     rb = lp.add_constraint("hydro_volume_balance", res.index, [(v, 1.0), (q, k), (s, k)], rhs, rhs)
     lp.add_coeffs(rb.idx[1:], v.idx[:-1], -1.0)
-    late = ~early
-    src_t = (tt - delay[None, :])[late]
-    rows = rb.idx[np.broadcast_to(tt, late.shape)[late], np.broadcast_to(d_pos, late.shape)[late]]
-    ucols = np.broadcast_to(u_pos, late.shape)[late]
-    lp.add_coeffs(rows, q.idx[src_t, ucols], -k)
-    lp.add_coeffs(rows, s.idx[src_t, ucols], -k)
-    ctx.data["cascade"] = (u_pos, d_pos, delay)
+    src_t, links = np.nonzero(arrive < T)  # releases arriving within the horizon
+    rows = rb.idx[arrive[src_t, links], d_pos[links]]
+    for blk in (q, s):
+        lp.add_coeffs(rows, blk.idx[src_t, u_pos[links]], -k[src_t, 0])
+    ctx.data["cascade"] = (u_pos, d_pos, arrive)
 
     # elastic rule curves, ecological flow and end target
     for series, name, sign in (("volume_min_rule_hm3", "rule_min", 1.0), ("volume_max_rule_hm3", "rule_max", -1.0)):
@@ -149,10 +137,10 @@ def add_hydro(ctx: Context) -> None:
         if count_transit:
             row_of = np.full(n, -1)
             row_of[np.flatnonzero(has)] = rb.idx[0]
-            for j in np.flatnonzero(row_of[d_pos] >= 0):  # released in the last delay hours, arriving after
-                hrs = np.arange(max(hour + 1 - delay[j], 0), hour + 1)
+            for j in np.flatnonzero(row_of[d_pos] >= 0):  # released up to that hour, arriving after it
+                hrs = np.flatnonzero((np.arange(T) <= hour) & (arrive[:, j] > hour))
                 for blk in (q, s):
-                    lp.add_coeffs(np.full(len(hrs), row_of[d_pos[j]]), blk.idx[hrs, u_pos[j]], k)
+                    lp.add_coeffs(np.full(len(hrs), row_of[d_pos[j]]), blk.idx[hrs, u_pos[j]], k[hrs, 0])
     if ctx.targets.water_value_cny_per_hm3:  # terminal value of the water left at the end (rolling windows)
         value = ctx.pick(ctx.targets.water_value_cny_per_hm3, res.index, np.zeros(n))
         terminal = np.zeros((T, n))
@@ -161,6 +149,40 @@ def add_hydro(ctx: Context) -> None:
     rmask = res["provides_reserve"].to_numpy()
     ctx.reserve.append(Term(q.idx[:, rmask], -coef[rmask], region[rmask]))
     ctx.reserve_const.append((region[rmask], np.broadcast_to(res["p_nom"].to_numpy()[rmask], (T, rmask.sum()))))
+
+
+def _arrivals(ctx: Context, u_pos: np.ndarray, delay: np.ndarray, before: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where released water arrives, for each upstream link j (reservoir u_pos[j], `delay[j]` hours).
+
+    Water released in snapshot t is taken to leave at the snapshot's midpoint and arrives in the snapshot
+    holding midpoint + delay: `arrive[t, j]` (T where that is after the horizon). Hourly, that is t + delay
+    exactly; a daily snapshot keeps delays under half a day within the day. Water released in the hours
+    before the horizon (the carried outflow of a previous window, else `before`) arrives by the same rule
+    in the snapshots ahead of the first in-horizon arrival: `early_hm3[t, j]`."""
+    T = ctx.T
+    dt = ctx.dt[:, 0]
+    start = np.cumsum(dt) - dt  # hours from the horizon's start
+    mid = start + dt / 2
+    arrive = np.searchsorted(start, mid[:, None] + delay[None, :], side="right") - 1
+    arrive = np.where(mid[:, None] + delay[None, :] >= start[-1] + dt[-1], T, arrive) if T else arrive
+    early = np.zeros((T, len(u_pos)))
+    hist = ctx.state.outflow_m3s
+    h = hist.reindex(columns=ctx.data["reservoirs"].index[u_pos]).to_numpy(dtype=float) \
+        if hist is not None and len(hist) else np.zeros((0, len(u_pos)))
+    for j in range(len(u_pos)):
+        n = int(np.rint(delay[j]))
+        if n == 0:
+            continue
+        back = np.arange(-n, 0)  # hours before the start
+        flow = np.full(n, before[j])
+        known = back >= -len(h)
+        if known.any():
+            vals = h[len(h) + back[known], j]
+            flow[known] = np.where(np.isfinite(vals), vals, before[j])
+        a = np.searchsorted(start, back + 0.5 + delay[j], side="right") - 1
+        ok = (a >= 0) & (a < min(arrive[0, j], T))
+        np.add.at(early[:, j], a[ok], K * flow[ok])
+    return arrive, early
 
 
 def initial_volume(ctx: Context, res: pd.DataFrame) -> np.ndarray:

@@ -33,19 +33,19 @@ def add_storage(ctx: Context) -> None:
     ctx.inject(dis, 1.0, su["bus"])
     if len(su) == 0:
         return
-    dt = ctx.dt
-    keep = (1.0 - su["standing_loss"].to_numpy()) ** dt
+    dt = ctx.dt  # (hours, 1)
+    keep = (1.0 - su["standing_loss"].to_numpy())[None, :] ** dt  # (hours, units): kept over each snapshot
     given = np.array([n in ctx.state.soc_mwh for n in su.index], dtype=bool)
     cyclic = su["cyclic_state_of_charge"].to_numpy() & ~given  # a carried state replaces the cycle
     initial = ctx.pick(ctx.state.soc_mwh, su.index, su["state_of_charge_initial"].to_numpy())
     rhs = np.zeros((T, len(su)))
-    rhs[0] = np.where(cyclic, 0.0, keep * initial)
+    rhs[0] = np.where(cyclic, 0.0, keep[0] * initial)
     rb = lp.add_constraint("storage_soc_balance", su.index,
                            [(soc, 1.0), (ch, -dt * su["efficiency_store"].to_numpy()),
                             (dis, dt / su["efficiency_dispatch"].to_numpy())], rhs, rhs)
-    lp.add_coeffs(rb.idx[1:], soc.idx[:-1], -keep[None, :])
+    lp.add_coeffs(rb.idx[1:], soc.idx[:-1], -keep[1:])
     cyc = np.flatnonzero(cyclic)
-    lp.add_coeffs(rb.idx[0, cyc], soc.idx[T - 1, cyc], -keep[cyc])
+    lp.add_coeffs(rb.idx[0, cyc], soc.idx[T - 1, cyc], -keep[0, cyc])
     if ctx.targets.soc_value_cny_per_mwh:  # terminal value of the energy left at the end (rolling windows)
         terminal = np.zeros((T, len(su)))
         terminal[-1] = -ctx.pick(ctx.targets.soc_value_cny_per_mwh, su.index, np.zeros(len(su)))

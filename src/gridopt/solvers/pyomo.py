@@ -44,7 +44,7 @@ def _frame(arr: np.ndarray, index: pd.Index) -> dict[tuple[int, str], float]:
 def build_pyomo_model(net: Network, start=None, hours: int | None = None, **options: Any) -> pyo.ConcreteModel:
     """The dispatch LP of `net` as a pyomo ConcreteModel (options as for `gridopt.dispatch`)."""
     options.pop("kvl", None)
-    if float(net.config.get("snapshot_hours", 1)) != 1:
+    if (net.durations() != 1).any():
         from ..errors import UsageError
         raise UsageError("the pyomo twin is hourly: solve resampled (coarse) networks on the fast path")
     opts = DispatchOptions.create(net, start=start, hours=hours, **options)
