@@ -111,6 +111,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--parallel", action="store_true",
                    help="independent windows joined at boundary states (the plan or the coarse solve), on a process pool")
     p.add_argument("--processes", type=_positive_int, default=2, help="processes for --parallel (default 2)")
+    p.add_argument("--chains", type=_positive_int, default=None, metavar="N",
+                   help="with --parallel: split the windows into N consecutive chains, each solved in sequence "
+                        "(default: every window on its own)")
 
     p = sub.add_parser("validate", help="check a case; one line per problem, exit 1 if any")
     _add_case_opts(p, dispatch_opts=False)
@@ -187,7 +190,7 @@ def cmd_run(args) -> int:
         _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{args.overlap} h "
                   f"look-ahead{tail}){', parallel' if args.parallel else ''}")
         res = dispatch_rolling(net, window=window, overlap=args.overlap, tail=args.tail, tail_block=args.tail_block,
-                               parallel=args.parallel,
+                               parallel=args.parallel, chains=args.chains,
                                processes=args.processes, threads=args.threads, progress=_progress,
                                **_dispatch_kwargs(args))
     else:

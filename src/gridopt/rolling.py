@@ -119,12 +119,48 @@ def _worker_init(net: Network) -> None:
     _NET = net
 
 
-def _worker(args) -> Result:
-    return _solve_window(_NET, *args)
+def _worker(chain: _Chain) -> tuple[list[Result], list[State]]:
+    return _run_chain(_NET, chain)
+
+
+@dataclass
+class _Chain:
+    """Consecutive windows solved in sequence, from a start state, with each window's targets and caps."""
+    windows: list[Window]
+    start: State
+    targets: list[Targets | None]
+    caps: list[dict[str, float]]
+    budget: dict[str, float]  # the chain's carbon caps over its kept hours
+    extra: dict[str, float]  # and over its last window's look-ahead beyond them
+    icaps: dict[str, float]
+    kwargs: dict
+    tail_block: int
+
+
+def _run_chain(net: Network, chain: _Chain, say=lambda msg: None) -> tuple[list[Result], list[State]]:
+    """Solve a chain's windows in order, each from the state its predecessor reached after its kept hours."""
+    gs = net.active("gas_storages")
+    state, remaining = chain.start, dict(chain.budget)
+    results, starts = [], []
+    for k, w in enumerate(chain.windows):
+        say(f"window {w.index + 1}: {w.start} +{w.hours} h" + (f" +{w.tail} h coarse" if w.tail else ""))
+        wcaps = chain.caps[k]
+        if k == len(chain.windows) - 1 and remaining:
+            wcaps = {key: remaining[key] + chain.extra.get(key, 0.0) for key in remaining}
+        starts.append(state)
+        r = _solve_window(net, w, state, chain.targets[k], wcaps, chain.icaps, chain.kwargs, chain.tail_block)
+        results.append(r)
+        state = _state_after(net, r, w, gs)
+        kept_em = _kept(r, w)["emissions"]
+        for key in remaining:
+            sel = kept_em[kept_em["region"].isin(net.regions)] if key == "system" else kept_em[kept_em["region"] == key]
+            remaining[key] -= float(sel["co2_t"].sum())
+    return results, starts
 
 
 def dispatch_rolling(net: Network, start=None, hours: int | None = None, window: int = 168, overlap: int = 24,
-                     coarse_hours: int = 24, tail: int | None = 0, tail_block: int = 3, parallel: bool = False, processes: int = 2,
+                     coarse_hours: int = 24, tail: int | None = 0, tail_block: int = 3, parallel: bool = False,
+                     processes: int = 2, chains: int | None = None,
                      guide: str = "rule",
                      carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
                      progress=None, **kwargs: Any) -> Result:
@@ -141,6 +177,8 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         raise UsageError(f"rolling guide must be 'rule', 'values' or 'targets', got {guide!r}")
     if (tail is not None and tail < 0) or tail_block < 1:
         raise UsageError(f"rolling tail must be >= 0 hours (or None) and tail_block >= 1 hour, got {tail}, {tail_block}")
+    if chains is not None and (not parallel or chains < 1):
+        raise UsageError(f"chains (independent sequences of windows) need parallel mode and >= 1, got {chains}")
     if parallel and guide == "values":
         raise UsageError("parallel windows join on volume targets: use guide 'rule' or 'targets'")
 
@@ -186,93 +224,96 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         return Targets(volume_hm3=vol.to_dict(), soc_min_mwh=(0.95 * soc).to_dict(), gas_inventory_min_mm3=gas,
                        case_end_target=False)
 
-    def caps_for(w: Window) -> dict[str, float]:
-        if not caps:
-            return {}
-        end = w.end + pd.Timedelta(hours=1)
+    def cap_share(a: pd.Timestamp, b: pd.Timestamp) -> dict[str, float]:
+        """Each carbon cap times the coarse solve's share of its emissions in hours [a, b)."""
         out = {}
         for key, cap in caps.items():
-            sel = em_c if key == "system" else em_c[em_c["region"] == key]
-            if key == "system":
-                sel = sel[sel["region"].isin(net.regions)]
+            sel = em_c[em_c["region"].isin(net.regions)] if key == "system" else em_c[em_c["region"] == key]
             per = sel.groupby("hour")["co2_t"].sum() * coarse_hours
-            share = per[(per.index >= w.start) & (per.index < end)].sum() / max(per.sum(), 1e-9)
-            out[key] = float(cap * share) if w.index < len(windows) - 1 else float(cap)
+            out[key] = float(cap * per[(per.index >= a) & (per.index < b)].sum() / max(per.sum(), 1e-9))
         return out
 
-    results: list[Result] = []
-    starts: list[State] = []
-    if parallel:
-        # window k starts on the boundary state at the end of window k-1's last hour and aims at the next
-        # boundary; planned volumes ("rule") or coarse volumes ("targets"), coarse state of charge, gas
-        # inventory, water in transit and commitment
-        coarse_out = _pivot(coarse, "hydro", "reservoir", "release_m3s") + _pivot(coarse, "hydro", "reservoir", "spill_m3s") \
-            if len(vol_c.columns) else pd.DataFrame()
-        gen_c = coarse.tables["generation"]
-        max_delay = int(res_tab["delay_hours"].max() or 0) if len(vol_c.columns) else 0
-        plan = net.series.get("volume_target_hm3")
-
-        def boundary(when: pd.Timestamp) -> State:
-            st = State()
-            if len(vol_c.columns):
-                vol = _interp(vol_c, t0, v_start, when, coarse_hours)
-                if guide == "rule" and plan is not None:
-                    cols = [r for r in plan.columns if r in vol.index]
-                    pv = plan.loc[when, cols].clip(res_tab.loc[cols, "volume_min_hm3"], res_tab.loc[cols, "volume_max_hm3"])
-                    vol[cols] = pv
-                if max_delay:
-                    hrs = pd.date_range(when - pd.Timedelta(hours=max_delay - 1), when, freq="h")
-                    pos = np.clip(coarse_out.index.searchsorted(hrs, side="right") - 1, 0, len(coarse_out) - 1)
-                    st.outflow_m3s = pd.DataFrame(coarse_out.to_numpy()[pos], index=hrs, columns=coarse_out.columns)
-                    # the guide's volume is the reservoir's water: part of it is still on its way in
-                    transit = pd.Series(_transit(net, st.outflow_m3s), dtype=float).reindex(vol.index, fill_value=0.0)
-                    vol = np.maximum(vol - transit, res_tab.loc[vol.index, "volume_min_hm3"])
-                st.volume_hm3 = vol.to_dict()
-            if len(soc_c.columns):
-                st.soc_mwh = _interp(soc_c, t0, pd.Series(dtype=float), when, coarse_hours).to_dict()
-            st.gas_inventory_mm3 = _gas_storage_targets(net, gas_c, t0, when, coarse_hours)
-            day = gen_c[gen_c["hour"] == gen_c["hour"][gen_c["hour"] <= when].max()].set_index("unit")
-            st.p_mw = day["p_mw"].to_dict()
-            st.committed_mw = day["committed_mw"].dropna().to_dict()
-            return st
-
-        jobs = []
-        for w in windows:
-            st = boundary(w.start - pd.Timedelta(hours=1)) if w.index else first
-            tg = last_targets
-            if w.index < len(windows) - 1:
-                nxt = boundary(w.start + pd.Timedelta(hours=w.keep - 1))
-                # the boundary holds at the end of the kept hours; the look-ahead ends on the case's plan
-                tg = Targets(volume_hm3=nxt.volume_hm3, soc_min_mwh=nxt.soc_mwh,
-                             gas_inventory_min_mm3=nxt.gas_inventory_mm3, case_end_target=guide == "rule",
-                             transit_hm3=_transit(net, nxt.outflow_m3s), hour=w.keep - 1)
-            starts.append(st)
-            jobs.append((w, st, tg, caps_for(w), icaps, kw, tail_block))
-        say(f"{len(windows)} independent windows of {window} h on {processes} processes")
+    # windows are solved in chains: each chain in sequence, carrying every state from window to window; the
+    # chains run side by side and join at boundary states taken from the guide. Sequential mode is one chain,
+    # parallel mode one chain per window unless `chains` says otherwise.
+    n_chains = 1 if not parallel else len(windows) if chains is None else max(1, min(int(chains), len(windows)))
+    groups = [list(g) for g in np.array_split(np.arange(len(windows)), n_chains)]
+    boundary = _boundaries(net, coarse, guide, t0, v_start, coarse_hours) if n_chains > 1 else None
+    jobs = []
+    for g in groups:
+        ws = [windows[i] for i in g]
+        start_state = first if g[0] == 0 else boundary(ws[0].start - pd.Timedelta(hours=1))
+        tgs = [targets_for(w) for w in ws]
+        if g[-1] < len(windows) - 1:
+            # the chain's last window reaches the next chain's start boundary at the end of its kept hours;
+            # its look-ahead then ends on the case's plan
+            w = ws[-1]
+            nxt = boundary(w.start + pd.Timedelta(hours=w.keep - 1))
+            tgs[-1] = Targets(volume_hm3=nxt.volume_hm3, soc_min_mwh=nxt.soc_mwh,
+                              gas_inventory_min_mm3=nxt.gas_inventory_mm3, case_end_target=guide == "rule",
+                              transit_hm3=_transit(net, nxt.outflow_m3s), hour=w.keep - 1)
+        kept_end = ws[-1].start + pd.Timedelta(hours=ws[-1].keep)
+        budget = cap_share(ws[0].start, kept_end) if caps else {}
+        # a window's cap covers its hours, look-ahead included; the chain's last takes what its chain has left,
+        # plus the share of its look-ahead beyond the chain
+        wcaps = [cap_share(w.start, w.end + pd.Timedelta(hours=1)) for w in ws]
+        extra = cap_share(kept_end, ws[-1].end + pd.Timedelta(hours=1)) if caps else {}
+        jobs.append(_Chain(ws, start_state, tgs, wcaps, budget, extra, icaps, kw, tail_block))
+    if n_chains == 1:
+        done = [_run_chain(net, jobs[0], say)]
+    else:
+        say(f"{len(windows)} windows in {n_chains} independent chains on {processes} processes")
         ctx = multiprocessing.get_context("fork")
         with cf.ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=_worker_init,
                                     initargs=(net,)) as pool:
-            results = list(pool.map(_worker, jobs))
-    else:
-        state: State | None = first
-        remaining = dict(caps)
-        for w in windows:
-            say(f"window {w.index + 1}/{len(windows)}: {w.start} +{w.hours} h" + (f" +{w.tail} h coarse" if w.tail else ""))
-            starts.append(state)
-            wcaps = caps_for(w)
-            if w.index == len(windows) - 1:
-                wcaps = remaining
-            r = _solve_window(net, w, state, targets_for(w), wcaps, icaps, kw, tail_block)
-            results.append(r)
-            state = _state_after(net, r, w, gs)
-            kept_em = _kept(r, w)["emissions"]
-            for key in remaining:
-                sel = kept_em[kept_em["region"].isin(net.regions)] if key == "system" else kept_em[kept_em["region"] == key]
-                remaining[key] -= float(sel["co2_t"].sum())
+            done = list(pool.map(_worker, jobs))
+    results = [r for rs, _ in done for r in rs]
+    starts = [st for _, sts in done for st in sts]
 
     joins, unpaid_at = _joins(net, windows, results, starts, gs)
-    return _stitch(net, opts, windows, results, coarse, (coarse_hours, tail_block), time.perf_counter() - t_all, parallel, joins,
-                   unpaid_at)
+    return _stitch(net, opts, windows, results, coarse, (coarse_hours, tail_block), time.perf_counter() - t_all,
+                   (parallel, n_chains), joins, unpaid_at)
+
+
+def _boundaries(net: Network, coarse: Result, guide: str, t0: pd.Timestamp, v_start: pd.Series, coarse_hours: int):
+    """The boundary state at the end of any hour, where chains of windows meet: planned volumes ("rule")
+    or coarse volumes ("targets") less the water then in transit, and the coarse solve's charge, gas
+    inventory, outflows (the water in transit) and commitment."""
+    res_tab = net.active("reservoirs")
+    vol_c = _pivot(coarse, "hydro", "reservoir", "volume_hm3")
+    soc_c = _pivot(coarse, "storage", "unit", "soc_mwh")
+    gas_c = coarse.tables["gas"].pivot(index="hour", columns="node", values="inventory_mm3") if len(coarse.tables["gas"]) else pd.DataFrame()
+    coarse_out = _pivot(coarse, "hydro", "reservoir", "release_m3s") + _pivot(coarse, "hydro", "reservoir", "spill_m3s") \
+        if len(vol_c.columns) else pd.DataFrame()
+    gen_c = coarse.tables["generation"]
+    max_delay = int(res_tab["delay_hours"].max() or 0) if len(vol_c.columns) else 0
+    plan = net.series.get("volume_target_hm3")
+
+    def boundary(when: pd.Timestamp) -> State:
+        st = State()
+        if len(vol_c.columns):
+            vol = _interp(vol_c, t0, v_start, when, coarse_hours)
+            if guide == "rule" and plan is not None:
+                cols = [r for r in plan.columns if r in vol.index]
+                pv = plan.loc[when, cols].clip(res_tab.loc[cols, "volume_min_hm3"], res_tab.loc[cols, "volume_max_hm3"])
+                vol[cols] = pv
+            if max_delay:
+                hrs = pd.date_range(when - pd.Timedelta(hours=max_delay - 1), when, freq="h")
+                pos = np.clip(coarse_out.index.searchsorted(hrs, side="right") - 1, 0, len(coarse_out) - 1)
+                st.outflow_m3s = pd.DataFrame(coarse_out.to_numpy()[pos], index=hrs, columns=coarse_out.columns)
+                # the guide's volume is the reservoir's water: part of it is still on its way in
+                transit = pd.Series(_transit(net, st.outflow_m3s), dtype=float).reindex(vol.index, fill_value=0.0)
+                vol = np.maximum(vol - transit, res_tab.loc[vol.index, "volume_min_hm3"])
+            st.volume_hm3 = vol.to_dict()
+        if len(soc_c.columns):
+            st.soc_mwh = _interp(soc_c, t0, pd.Series(dtype=float), when, coarse_hours).to_dict()
+        st.gas_inventory_mm3 = _gas_storage_targets(net, gas_c, t0, when, coarse_hours)
+        day = gen_c[gen_c["hour"] == gen_c["hour"][gen_c["hour"] <= when].max()].set_index("unit")
+        st.p_mw = day["p_mw"].to_dict()
+        st.committed_mw = day["committed_mw"].dropna().to_dict()
+        return st
+
+    return boundary
 
 
 def _gas_storage_targets(net: Network, gas_c: pd.DataFrame, t0, when, dt_h) -> dict[str, float]:
@@ -369,7 +410,7 @@ def _joins(net: Network, windows: list[Window], results: list[Result], starts: l
 
 def _stitch(net: Network, opts: DispatchOptions, windows: list[Window], results: list[Result], coarse: Result,
             blocks: tuple[int, int],
-            seconds: float, parallel: bool, joins: dict[str, float], unpaid_at: list[float]) -> Result:
+            seconds: float, mode: tuple[bool, int], joins: dict[str, float], unpaid_at: list[float]) -> Result:
     tables: dict[str, pd.DataFrame] = {}
     for name in TABLES:
         parts = [_kept(r, w)[name] for r, w in zip(results, windows) if name in r.tables]
@@ -402,7 +443,8 @@ def _stitch(net: Network, opts: DispatchOptions, windows: list[Window], results:
         "carbon_shadow_price_cny_per_t": coarse.summary["carbon_shadow_price_cny_per_t"],
         "rolling": {"windows": len(windows), "window_hours": windows[0].keep,
                     "overlap_hours": windows[0].hours - windows[0].keep, "coarse_hours": blocks[0],
-                    "tail_hours": windows[0].tail, "tail_block_hours": blocks[1], "mode": "parallel" if parallel else "sequential",
+                    "tail_hours": windows[0].tail, "tail_block_hours": blocks[1],
+                    "mode": "parallel" if mode[0] else "sequential", "chains": mode[1],
                     "coarse_objective_cny": coarse.summary["objective_cny"],
                     "coarse_solve_seconds": coarse.summary["solve_seconds"], "wall_seconds": round(seconds, 2),
                     "joins": joins},
