@@ -129,11 +129,13 @@ def test_rolling_comparison_measures_windows_against_one_lp():
     from benchmarks.worker import measure
     fields = {"name": "syn_4x72", "kind": "synthetic", "hours": 72, "n_buses": 4, "seed": 1, "tags": []}
     one = measure({"case_fields": fields, "variant": rolling_variants()[0].to_dict(), "threads": 1})
-    for parallel in (False, True):
-        v = Variant("w", path="rolling", rolling={"window": 24, "overlap": 12, "parallel": parallel, "processes": 2})
+    for parallel, chains in ((False, None), (True, None), (True, 2)):
+        v = Variant("w", path="rolling", rolling={"window": 24, "overlap": 12, "parallel": parallel, "processes": 2,
+                                                  "chains": chains})
         r = measure({"case_fields": fields, "variant": v.to_dict(), "threads": 1})
         assert r["status"] == "optimal" and r["balance_check_failures"] == 0
         assert r["rolling"]["windows"] == 3 and r["rolling"]["mode"] == ("parallel" if parallel else "sequential")
+        assert r["rolling"]["chains"] == (chains or 3 if parallel else 1)
         assert _positive(r["total_s"]) and _positive(r["run_s"]) and r["rows"] < one["rows"]
         gap = (r["objective_cny"] - one["objective_cny"]) / abs(one["objective_cny"])
         assert -1e-7 <= gap < 0.05, (gap, r["objective_cny"], one["objective_cny"], r["rolling"])

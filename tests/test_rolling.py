@@ -178,3 +178,23 @@ def test_rolling_with_a_coarse_look_ahead_is_feasible(syn):
     assert all(v == 0 for v in info["joins"].values())
     gap = (roll.summary["objective_cny"] - mono.summary["objective_cny"]) / abs(mono.summary["objective_cny"])
     assert -1e-7 <= gap < 0.05, gap
+
+
+def test_cli_runs_rolling_windows_in_two_chains_by_default(small_case, tmp_path):
+    """`run --window` solves windows in 2 chains unless told otherwise; --chains 1 is strictly sequential;
+    --parallel (every window alone) and --chains together are refused."""
+    import json
+
+    from gridopt.cli import main
+    modes = {}
+    for extra in ([], ["--chains", "1"], ["--parallel"], ["--tail", "end", "--tail-block", "2"]):
+        out = tmp_path / f"out{len(modes)}"
+        assert main(["run", str(small_case), "--hours", "6", "--window", "2", "--overlap", "1", "--out", str(out),
+                     *extra]) == 0
+        info = json.loads((out / "summary.json").read_text())["rolling"]
+        modes[" ".join(extra)] = (info["mode"], info["chains"], info["tail_hours"], info["tail_block_hours"])
+    assert modes == {"": ("parallel", 2, 0, 3), "--chains 1": ("sequential", 1, 0, 3),
+                     "--parallel": ("parallel", 3, 0, 3), "--tail end --tail-block 2": ("parallel", 2, 3, 2)}
+    assert main(["run", str(small_case), "--hours", "6", "--window", "2", "--parallel", "--chains", "2",
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert not (tmp_path / "bad").exists()

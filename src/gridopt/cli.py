@@ -108,12 +108,13 @@ def parser() -> argparse.ArgumentParser:
                         "(0 = none, the default; 'end' = to the horizon's end)")
     p.add_argument("--tail-block", type=_positive_int, default=3, metavar="HOURS",
                    help="hours per snapshot in the coarse look-ahead (default 3: keeps the daily peaks)")
-    p.add_argument("--parallel", action="store_true",
-                   help="independent windows joined at boundary states (the plan or the coarse solve), on a process pool")
-    p.add_argument("--processes", type=_positive_int, default=2, help="processes for --parallel (default 2)")
     p.add_argument("--chains", type=_positive_int, default=None, metavar="N",
-                   help="with --parallel: split the windows into N consecutive chains, each solved in sequence "
-                        "(default: every window on its own)")
+                   help="rolling windows in N consecutive chains, each solved in sequence carrying every state, the "
+                        "chains side by side and joined at boundary states (default 2; 1 = strictly sequential)")
+    p.add_argument("--parallel", action="store_true",
+                   help="every window on its own, joined at boundary states (the plan or the coarse solve): "
+                        "fastest, least exact")
+    p.add_argument("--processes", type=_positive_int, default=2, help="processes for chains or --parallel (default 2)")
 
     p = sub.add_parser("validate", help="check a case; one line per problem, exit 1 if any")
     _add_case_opts(p, dispatch_opts=False)
@@ -185,12 +186,16 @@ def cmd_run(args) -> int:
         if args.solver != "highs":
             raise UsageError("rolling horizons run on the fast path: use --solver highs or --window 0")
         from .rolling import dispatch_rolling
+        chains = args.chains if args.chains is not None else (None if args.parallel else 2)
+        parallel = args.parallel or (chains or 0) > 1
+        if args.parallel and args.chains is not None:
+            raise UsageError("--parallel runs every window on its own: leave out --chains, or drop --parallel")
         tail = "" if args.tail == 0 else f", then {'to the end' if args.tail is None else f'{args.tail} h'} " \
             f"in {args.tail_block}-h blocks"
-        _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{args.overlap} h "
-                  f"look-ahead{tail}){', parallel' if args.parallel else ''}")
+        how = "each window on its own" if chains is None else "in sequence" if chains == 1 else f"in {chains} chains"
+        _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{args.overlap} h look-ahead{tail}), {how}")
         res = dispatch_rolling(net, window=window, overlap=args.overlap, tail=args.tail, tail_block=args.tail_block,
-                               parallel=args.parallel, chains=args.chains,
+                               parallel=parallel, chains=chains if parallel else None,
                                processes=args.processes, threads=args.threads, progress=_progress,
                                **_dispatch_kwargs(args))
     else:
