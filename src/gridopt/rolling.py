@@ -15,22 +15,26 @@
    its targets then hold at the tail's end. Blocks must keep the daily shape: on June 2025 (rule, 168+24 h)
    a two-week tail cut the gap to 0.41 % in 3-h blocks, but raised it to 2.6 % in 6-h and 5.2 % in 24-h
    blocks, whose averaged days need less water than the hourly ones and so let a window spend too much.
+   It is off by default: on the full year the windows then see an unattainable autumn plan two weeks early
+   and cut more export contracts to follow it (+2.7 %).
    Gas storages aim at the coarse inventory. A carbon cap over the horizon is split between windows in
    proportion to the coarse solve's emissions in their hours. The first window starts from the case's
    initial charge; the last keeps the case's own end targets, cycles (charge and gas inventory at least
    their initial values) and the remaining cap.
 3. Sequential mode: each window starts from the state its predecessor reached at the end of its kept
    hours (volumes, water in transit hour by hour, state of charge, committed capacity, output, gas
-   inventory). Parallel mode: windows meet at boundary states taken from the guide (planned volumes with
-   "rule", coarse volumes with "targets"; coarse state of charge, gas inventory, outflow in transit, output
-   and commitment). Every window starts on the boundary before it and must reach the one after it at the
-   end of its kept hours (volumes elastic, charge and gas hard; its look-ahead then ends on the case's
-   plan), so the windows are independent and run on a process pool. A boundary volume is a reservoir's
-   water: the part still in transit from upstream is subtracted from the start volume and counted in the
-   predecessor's target. `summary["rolling"]["joins"]` reports what did not meet: water, charge or gas a
-   window left above the next one's start (dropped) or below it (created; only where an elastic volume
-   target was missed), and committed capacity found at a window's start, whose start-up cost the stitched
-   objective adds.
+   inventory). Parallel mode: the windows are split into `chains` consecutive runs (default: one per
+   window), each solved in sequence as above, side by side on a process pool. Chains meet at boundary
+   states taken from the guide (planned volumes with "rule", coarse volumes with "targets"; coarse state
+   of charge, gas inventory, outflow in transit, output and commitment): a chain starts on the boundary
+   before it, and its last window must reach the one after it at the end of its kept hours (volumes
+   elastic, charge and gas hard; its look-ahead then ends on the case's plan). A boundary volume is a
+   reservoir's water: the part still in transit from upstream is subtracted from the start volume and
+   counted in the predecessor's target. `summary["rolling"]["joins"]` reports what did not meet: water,
+   charge or gas a window left above the next one's start (dropped) or below it (created; only where an
+   elastic volume target was missed), and committed capacity found at a window's start, whose start-up
+   cost the stitched objective adds. On the full year, 2 chains cost 0.03 % more than one and take half
+   the time; one window per chain costs 1.2 % more.
 Only the first `window` hours of each window are kept; the kept hours together cover the horizon once.
 """
 

@@ -15,6 +15,8 @@ water's energy content e_r = sum of production coefficients from r down its casc
     targets replace it, at the last hour or at a given hour (then the case's target still holds at the last),
     and may count the water released upstream in the d_u hours up to that hour, which arrives after it.
 The dual of the volume balance is the water value (CNY per hm3); spill pays the (tiny) spill penalty.
+In a resampled network k is 0.0036 hm3 per m3/s times each snapshot's hours, and delays are placed by
+snapshot midpoints (`_arrivals`); hourly, both reduce to the equations above.
 """
 
 from __future__ import annotations
