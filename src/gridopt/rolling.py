@@ -43,7 +43,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -148,11 +148,13 @@ def _run_chain(net: Network, chain: _Chain, say=lambda msg: None) -> tuple[list[
     results, starts = [], []
     for k, w in enumerate(chain.windows):
         say(f"window {w.index + 1}: {w.start} +{w.hours} h" + (f" +{w.tail} h coarse" if w.tail else ""))
-        wcaps = chain.caps[k]
+        wcaps, tg = chain.caps[k], chain.targets[k]
         if k == len(chain.windows) - 1 and remaining:
             wcaps = {key: remaining[key] + chain.extra.get(key, 0.0) for key in remaining}
+            if tg is not None and tg.hour is not None:  # the chain goes on past its kept hours: keep them in budget
+                tg = replace(tg, carbon_caps_t=dict(remaining))
         starts.append(state)
-        r = _solve_window(net, w, state, chain.targets[k], wcaps, chain.icaps, chain.kwargs, chain.tail_block)
+        r = _solve_window(net, w, state, tg, wcaps, chain.icaps, chain.kwargs, chain.tail_block)
         results.append(r)
         state = _state_after(net, r, w, gs)
         kept_em = _kept(r, w)["emissions"]
@@ -233,8 +235,10 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         out = {}
         for key, cap in caps.items():
             sel = em_c[em_c["region"].isin(net.regions)] if key == "system" else em_c[em_c["region"] == key]
-            per = sel.groupby("hour")["co2_t"].sum() * coarse_hours
-            out[key] = float(cap * per[(per.index >= a) & (per.index < b)].sum() / max(per.sum(), 1e-9))
+            per = sel.groupby("hour")["co2_t"].sum()
+            if per.sum() <= 0:  # the coarse solve emits nothing there: share by hours
+                per = pd.Series(1.0, index=pd.date_range(t0, periods=H, freq="h"))
+            out[key] = float(cap * per[(per.index >= a) & (per.index < b)].sum() / per.sum())
         return out
 
     # windows are solved in chains: each chain in sequence, carrying every state from window to window; the
@@ -248,16 +252,16 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         ws = [windows[i] for i in g]
         start_state = first if g[0] == 0 else boundary(ws[0].start - pd.Timedelta(hours=1))
         tgs = [targets_for(w) for w in ws]
+        kept_end = ws[-1].start + pd.Timedelta(hours=ws[-1].keep)
+        budget = cap_share(ws[0].start, kept_end) if caps else {}
         if g[-1] < len(windows) - 1:
-            # the chain's last window reaches the next chain's start boundary at the end of its kept hours;
-            # its look-ahead then ends on the case's plan
+            # the chain's last window reaches the next chain's start boundary at the end of its kept hours,
+            # and emits there no more than its chain has left; its look-ahead then ends on the case's plan
             w = ws[-1]
             nxt = boundary(w.start + pd.Timedelta(hours=w.keep - 1))
             tgs[-1] = Targets(volume_hm3=nxt.volume_hm3, soc_min_mwh=nxt.soc_mwh,
                               gas_inventory_min_mm3=nxt.gas_inventory_mm3, case_end_target=guide == "rule",
                               transit_hm3=_transit(net, nxt.outflow_m3s), hour=w.keep - 1)
-        kept_end = ws[-1].start + pd.Timedelta(hours=ws[-1].keep)
-        budget = cap_share(ws[0].start, kept_end) if caps else {}
         # a window's cap covers its hours, look-ahead included; the chain's last takes what its chain has left,
         # plus the share of its look-ahead beyond the chain
         wcaps = [cap_share(w.start, w.end + pd.Timedelta(hours=1)) for w in ws]

@@ -56,6 +56,9 @@ class Targets:
     # the hour (position in the horizon) at which volume, charge and gas targets apply; default the last. A
     # window with look-ahead aims at its neighbour's start at the end of its kept hours, not at its own end
     hour: int | None = None
+    # carbon caps (t) on the emissions up to and including that hour, besides the horizon's own caps: a
+    # window whose look-ahead runs past its neighbour's start keeps its share in its kept hours
+    carbon_caps_t: dict[str, float] = field(default_factory=dict)
 
     def at(self, T: int) -> int:
         return T - 1 if self.hour is None else min(int(self.hour), T - 1)
