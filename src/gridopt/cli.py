@@ -23,26 +23,23 @@ def _kv(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"{v!r} is not a number in {text!r}") from None
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, least: int) -> int:
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {v}")
+    if v < least:
+        raise argparse.ArgumentTypeError(f"must be {'positive' if least == 1 else f'>= {least}'}, got {v}")
     return v
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, 1)
 
 
 def _tail_hours(text: str) -> int | None:
-    if text == "end":
-        return None
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is neither a whole number of hours nor 'end'") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0 hours, got {v}")
-    return v
+    """Hours of coarse look-ahead: a whole number >= 0, or 'end' (None: to the horizon's end)."""
+    return None if text == "end" else _whole(text, 0)
 
 
 def _nonneg_float(text: str) -> float:

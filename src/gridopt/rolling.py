@@ -246,7 +246,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     # parallel mode one chain per window unless `chains` says otherwise.
     n_chains = 1 if not parallel else len(windows) if chains is None else max(1, min(int(chains), len(windows)))
     groups = [list(g) for g in np.array_split(np.arange(len(windows)), n_chains)]
-    boundary = _boundaries(net, coarse, guide, t0, v_start, coarse_hours) if n_chains > 1 else None
+    boundary = _boundaries(net, coarse, guide, t0, v_start, coarse_hours, vol_c, soc_c, gas_c) if n_chains > 1 else None
     jobs = []
     for g in groups:
         ws = [windows[i] for i in g]
@@ -279,18 +279,18 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     starts = [st for _, sts in done for st in sts]
 
     joins, unpaid_at = _joins(net, windows, results, starts, gs)
-    return _stitch(net, opts, windows, results, coarse, (coarse_hours, tail_block), time.perf_counter() - t_all,
-                   (parallel, n_chains), joins, unpaid_at)
+    settings = {"coarse_hours": coarse_hours, "tail_hours": windows[0].tail, "tail_block_hours": tail_block,
+                "mode": "parallel" if parallel else "sequential", "chains": n_chains}
+    return _stitch(net, opts, windows, results, coarse, settings, time.perf_counter() - t_all, joins, unpaid_at)
 
 
-def _boundaries(net: Network, coarse: Result, guide: str, t0: pd.Timestamp, v_start: pd.Series, coarse_hours: int):
+def _boundaries(net: Network, coarse: Result, guide: str, t0: pd.Timestamp, v_start: pd.Series, coarse_hours: int,
+                vol_c: pd.DataFrame, soc_c: pd.DataFrame, gas_c: pd.DataFrame):
     """The boundary state at the end of any hour, where chains of windows meet: planned volumes ("rule")
     or coarse volumes ("targets") less the water then in transit, and the coarse solve's charge, gas
-    inventory, outflows (the water in transit) and commitment."""
+    inventory, outflows (the water in transit) and commitment (`*_c`: the coarse solve's volumes, charge
+    and gas inventories by hour)."""
     res_tab = net.active("reservoirs")
-    vol_c = _pivot(coarse, "hydro", "reservoir", "volume_hm3")
-    soc_c = _pivot(coarse, "storage", "unit", "soc_mwh")
-    gas_c = coarse.tables["gas"].pivot(index="hour", columns="node", values="inventory_mm3") if len(coarse.tables["gas"]) else pd.DataFrame()
     coarse_out = _pivot(coarse, "hydro", "reservoir", "release_m3s") + _pivot(coarse, "hydro", "reservoir", "spill_m3s") \
         if len(vol_c.columns) else pd.DataFrame()
     gen_c = coarse.tables["generation"]
@@ -417,8 +417,7 @@ def _joins(net: Network, windows: list[Window], results: list[Result], starts: l
 
 
 def _stitch(net: Network, opts: DispatchOptions, windows: list[Window], results: list[Result], coarse: Result,
-            blocks: tuple[int, int],
-            seconds: float, mode: tuple[bool, int], joins: dict[str, float], unpaid_at: list[float]) -> Result:
+            settings: dict[str, Any], seconds: float, joins: dict[str, float], unpaid_at: list[float]) -> Result:
     tables: dict[str, pd.DataFrame] = {}
     for name in TABLES:
         parts = [_kept(r, w)[name] for r, w in zip(results, windows) if name in r.tables]
@@ -450,9 +449,7 @@ def _stitch(net: Network, opts: DispatchOptions, windows: list[Window], results:
         "carbon_intensity_caps_t_per_mwh": opts.intensity_caps,
         "carbon_shadow_price_cny_per_t": coarse.summary["carbon_shadow_price_cny_per_t"],
         "rolling": {"windows": len(windows), "window_hours": windows[0].keep,
-                    "overlap_hours": windows[0].hours - windows[0].keep, "coarse_hours": blocks[0],
-                    "tail_hours": windows[0].tail, "tail_block_hours": blocks[1],
-                    "mode": "parallel" if mode[0] else "sequential", "chains": mode[1],
+                    "overlap_hours": windows[0].hours - windows[0].keep, **settings,
                     "coarse_objective_cny": coarse.summary["objective_cny"],
                     "coarse_solve_seconds": coarse.summary["solve_seconds"], "wall_seconds": round(seconds, 2),
                     "joins": joins},

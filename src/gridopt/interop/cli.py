@@ -58,13 +58,8 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Callable]) -> 
 
 
 def _segments(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
+    from ..cli import _positive_int
+    return _positive_int(text)
 
 
 def _with_warnings(fn: Callable[[], str]) -> int:
