@@ -268,3 +268,21 @@ def test_curtailment_reported_and_penalised():
     assert r.summary["penalties_cny"]["curtailment_cny"] == pytest.approx(40)
     assert r.summary["objective_cny"] == pytest.approx(40)
     assert r.summary["curtailment_mwh"]["pv"] == pytest.approx(20)
+
+
+def test_threads_hold_after_another_solve_in_the_process():
+    """HiGHS sizes one thread scheduler per process at its first parallel solve; a solve asking for another
+    thread count afterwards (the CLI's and the benchmarks' default is 1) must still run, not stop unsolved."""
+    from gridopt.solvers.highs import make_highs
+    n = net({"buses": buses("a"),
+             "generators": [{"name": "coal", "bus": "a", "carrier": "coal", "p_nom": 100, "marginal_cost": 10},
+                            {"name": "gas", "bus": "a", "carrier": "gas", "p_nom": 100, "marginal_cost": 20}]},
+            {"load_firm_mw": series(3, a=[50.0, 150.0, 120.0])}, hours=3)
+    other = make_highs(gridopt.build_lp(n).lp, presolve="off")
+    other.setOptionValue("threads", 2)
+    other.run()
+    h = make_highs(gridopt.build_lp(n).lp, threads=1)
+    h.run()  # the benchmarks' path
+    assert str(h.getModelStatus()).endswith("kOptimal")
+    r = gridopt.dispatch(n, threads=1)
+    assert r.summary["objective_cny"] == pytest.approx(50 * 10 + 100 * 10 + 50 * 20 + 100 * 10 + 20 * 20)

@@ -91,6 +91,10 @@ def make_highs(lp: LinearProgram, threads: int | None = None, time_limit: float 
     opts.update({k: v for k, v in options.items() if v is not None})
     if threads:
         opts["threads"] = int(threads)
+        # HiGHS keeps one thread scheduler per process, sized by the first solve: a later solve asking for
+        # another count fails with "scheduler already initialized" (model status not set). Start afresh so
+        # the count asked for holds, whatever ran in this process before (solves here are never concurrent).
+        highspy.Highs.resetGlobalScheduler(True)
     if time_limit:
         opts["time_limit"] = float(time_limit)
     for k, v in opts.items():
