@@ -127,6 +127,8 @@ def results_table(results: list[dict[str, Any]]) -> list[str]:
             continue
         it = r.get("iterations") or {}
         iters = ", ".join(f"{k} {v}" for k, v in it.items() if v)
+        if r.get("algorithm"):
+            iters = f"{r['algorithm']}: {iters}"
         cells = [r["case"], r["variant"], _i(r.get("hours")), _i(r.get("rows")), _i(r.get("columns")),
                  _i(r.get("nonzeros"))] + [_f(r.get(k)) for k, _ in PHASE_COLUMNS] + [
             _f(overhead(r), 2), _f(r.get("peak_rss_mb"), 0), str(r.get("status")), iters or "–"]

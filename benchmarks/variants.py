@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-BASELINE_HIGHS: dict[str, Any] = {"solver": "ipm", "run_crossover": "on", "presolve": "on"}
+BASELINE_HIGHS: dict[str, Any] = {"solver": "auto", "run_crossover": "on", "presolve": "on"}
 
 
 @dataclass(frozen=True)
@@ -38,27 +38,24 @@ BASELINE = Variant("ipm+crossover")
 
 def highs_has_solver(name: str) -> bool:
     """Whether the installed highspy accepts `solver=name` (pdlp, hipo, ... depend on the build)."""
-    import highspy
-
-    from gridopt.solvers.highs import new_highs
-    h = new_highs()
-    h.setOptionValue("output_flag", False)
-    return h.setOptionValue("solver", name) == highspy.HighsStatus.kOk
+    from gridopt.solvers.highs import has_solver
+    return has_solver(name)
 
 
 def solver_variants() -> list[Variant]:
     """HiGHS simplex vs interior point with and without crossover vs PDLP; presolve on and off."""
     out = [
         BASELINE,
-        Variant("ipm, no crossover", highs={"solver": "ipm", "run_crossover": "off", "presolve": "on"}),
+        Variant("ipx+crossover", highs={"solver": "ipx", "run_crossover": "on", "presolve": "on"}),
+        Variant("ipm, no crossover", highs={"solver": "auto", "run_crossover": "off", "presolve": "on"}),
         Variant("simplex", highs={"solver": "simplex", "presolve": "on"}),
-        Variant("ipm+crossover, presolve off", highs={"solver": "ipm", "run_crossover": "on", "presolve": "off"}),
+        Variant("ipm+crossover, presolve off", highs={"solver": "auto", "run_crossover": "on", "presolve": "off"}),
         Variant("simplex, presolve off", highs={"solver": "simplex", "presolve": "off"}),
     ]
     if highs_has_solver("pdlp"):
         out.append(Variant("pdlp", highs={"solver": "pdlp", "presolve": "on"}))
     if highs_has_solver("hipo"):
-        out.append(Variant("hipo", highs={"solver": "hipo", "run_crossover": "on", "presolve": "on"}))
+        out.append(Variant("hipo+crossover", highs={"solver": "hipo", "run_crossover": "on", "presolve": "on"}))
     return out
 
 

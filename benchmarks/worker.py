@@ -117,6 +117,7 @@ def _fast(case, variant, net, spec: dict[str, Any], out: dict[str, Any]) -> None
     _outcome(res, sol, out)
     info = h.getInfo()
     out["iterations"]["pdlp"] = int(getattr(info, "pdlp_iteration_count", 0))
+    out["algorithm"] = sol.algorithm
     out["total_s"] = out["build_s"] + out["pass_s"] + out["run_s"] + out["extract_s"]
     out["total_cpu_s"] = out["build_cpu_s"] + out["pass_cpu_s"] + out["run_cpu_s"] + out["extract_cpu_s"]
 

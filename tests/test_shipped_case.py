@@ -95,3 +95,18 @@ def test_installed_capacity_matches_published_provincial_totals(net):
         assert row["case_mw"] == pytest.approx(row["published_mw"], rel=0.02), key
     # Sichuan hydro counts the Jinsha border plants whole (official figures count them in part)
     assert 1.0 <= cap.loc[("Sichuan", "hydro"), "case_mw"] / cap.loc[("Sichuan", "hydro"), "published_mw"] < 1.25
+
+
+def test_interior_point_codes_agree_and_the_choice_follows_the_lp_size(net, monkeypatch):
+    """IPX (below HIPO_MIN_NONZEROS) and HiPO (above, where highspy-extras is installed) reach the same
+    optimum, and both solutions prove their physics; the summary says which code ran."""
+    from gridopt.solvers import highs
+    small = gridopt.dispatch(net, start="2025-07-01", hours=24)
+    assert small.summary["nonzeros"] < highs.HIPO_MIN_NONZEROS and small.summary["algorithm"] == "ipx"
+    if not highs.has_solver("hipo"):
+        pytest.skip("this highspy has no HiPO (highspy-extras is not installed)")
+    monkeypatch.setattr(highs, "HIPO_MIN_NONZEROS", 0)
+    big = gridopt.dispatch(net, start="2025-07-01", hours=24)
+    assert big.summary["algorithm"] == "hipo" and big.summary["checks"] == []
+    check_physics(net, big)
+    assert big.summary["objective_cny"] == pytest.approx(small.summary["objective_cny"], rel=1e-7)

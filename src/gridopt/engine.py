@@ -101,7 +101,7 @@ def base_summary(ctx: Context, sol: Solution, build_seconds: float, solver: str)
     ranges, warnings = numerical_warnings(ctx, sol)
     return {
         "case": ctx.net.name, "scenario": ctx.net.scenario, "start": o.start.isoformat(), "hours": o.hours,
-        "status": sol.status, "solver": solver, "gridopt_version": __version__,
+        "status": sol.status, "solver": solver, "algorithm": sol.algorithm, "gridopt_version": __version__,
         "highspy_version": _version("highspy"), "input_hash": ctx.net.content_hash(),
         "carbon_price_cny_per_t": o.carbon_price, "kvl": o.kvl,
         "carbon_caps_t": o.carbon_caps, "carbon_intensity_caps_t_per_mwh": o.intensity_caps,

@@ -418,17 +418,17 @@ def solve_model(m: pyo.ConcreteModel, threads: int | None = 1, time_limit: float
     Values, duals (``m.dual``) and reduced costs (``m.rc``) are loaded into the model when it is optimal.
     """
     opt = pyo.SolverFactory("appsi_highs")
-    opt.highs_options = {"threads": int(threads or 1), "solver": "ipm", "run_crossover": "on"}
+    opt.highs_options = {"threads": int(threads or 1), "solver": "ipx", "run_crossover": "on"}
     if time_limit:
         opt.config.time_limit = float(time_limit)
     # HiGHS keeps one thread scheduler per process, sized by the first solve that asks for threads; reset it
     # so that this solve's thread count is honoured whatever ran before in the process
     import highspy
-    highspy.Highs.resetThreadScheduler(False)
+    highspy.Highs.resetGlobalScheduler(True)
     t0 = time.perf_counter()
     res = opt.solve(m, load_solutions=False)
     seconds = time.perf_counter() - t0
-    highspy.Highs.resetThreadScheduler(False)
+    highspy.Highs.resetGlobalScheduler(True)
     tc = str(res.solver.termination_condition)
     status = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded",
               "maxTimeLimit": "time_limit", "infeasibleOrUnbounded": "infeasible"}.get(tc, "error")
@@ -448,7 +448,7 @@ def solve_pyomo(net: Network, threads: int | None = 1, time_limit: float | None 
     out = solve_model(m, threads=threads, time_limit=time_limit)
     ctx = build_lp(net, **{**options, "kvl": "angles"})  # layout only: maps twin components to result columns
     lp = ctx.lp
-    sol = Solution(status=out["status"], message=out["message"], solve_seconds=out["solve_seconds"])
+    sol = Solution(status=out["status"], message=out["message"], solve_seconds=out["solve_seconds"], algorithm="ipx")
     if out["status"] not in ("optimal", "time_limit"):
         return ctx, sol, build_s
     x = np.zeros(lp.ncols)
