@@ -97,16 +97,18 @@ def test_installed_capacity_matches_published_provincial_totals(net):
     assert 1.0 <= cap.loc[("Sichuan", "hydro"), "case_mw"] / cap.loc[("Sichuan", "hydro"), "published_mw"] < 1.25
 
 
-def test_interior_point_codes_agree_and_the_choice_follows_the_lp_size(net, monkeypatch):
-    """IPX (below HIPO_MIN_NONZEROS) and HiPO (above, where highspy-extras is installed) reach the same
-    optimum, and both solutions prove their physics; the summary says which code ran."""
+def test_interior_point_codes_agree(net, tmp_path):
+    """IPX (the default) and HiPO (`--algorithm hipo`, where highspy-extras is installed) reach the same
+    optimum, and both written solutions prove their physics; the summary says which code ran."""
     from gridopt.solvers import highs
-    small = gridopt.dispatch(net, start="2025-07-01", hours=24)
-    assert small.summary["nonzeros"] < highs.HIPO_MIN_NONZEROS and small.summary["algorithm"] == "ipx"
+    ipx = gridopt.dispatch(net, start="2025-07-01", hours=24)
+    assert ipx.summary["algorithm"] == "ipx"
     if not highs.has_solver("hipo"):
         pytest.skip("this highspy has no HiPO (highspy-extras is not installed)")
-    monkeypatch.setattr(highs, "HIPO_MIN_NONZEROS", 0)
-    big = gridopt.dispatch(net, start="2025-07-01", hours=24)
-    assert big.summary["algorithm"] == "hipo" and big.summary["checks"] == []
-    check_physics(net, big)
-    assert big.summary["objective_cny"] == pytest.approx(small.summary["objective_cny"], rel=1e-7)
+    out = tmp_path / "hipo"
+    assert main(["run", "sichuan_chongqing", "--start", "2025-07-01", "--hours", "24", "--algorithm", "hipo",
+                 "--out", str(out)]) == 0
+    r = read_results(out)
+    assert r.summary["algorithm"] == "hipo" and r.summary["checks"] == []
+    check_physics(net, r)
+    assert r.summary["objective_cny"] == pytest.approx(ipx.summary["objective_cny"], rel=1e-7)

@@ -94,6 +94,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="results folder (default results/<case>[_<scenario>])")
     p.add_argument("--solver", choices=["highs", "pyomo"], default="highs",
                    help="highs: sparse fast path (default); pyomo: the pyomo twin model via HiGHS")
+    p.add_argument("--algorithm", choices=["ipx", "hipo", "simplex"], default="ipx",
+                   help="HiGHS algorithm: ipx (interior point, the default), hipo (interior point with a direct "
+                        "factorisation: 1.8x faster on a month of the shipped case, slower on small or meshed "
+                        "networks; needs highspy-extras), simplex")
     p.add_argument("--time-limit", type=_nonneg_float, default=None, help="solver time limit in seconds")
     p.add_argument("--threads", type=_positive_int, default=1, help="solver threads (default 1: deterministic)")
     p.add_argument("--window", type=int, default=None, metavar="HOURS",
@@ -175,6 +179,10 @@ def cmd_run(args) -> int:
     from .report import summary_text
     from .results import write_atomic
     _progress(f"loading {args.case}" + (f" with scenario {args.scenario}" if args.scenario else ""))
+    from .solvers.highs import has_solver
+    if not has_solver(args.algorithm):
+        raise UsageError(f"--algorithm {args.algorithm} is not in this highspy build"
+                         + (" (HiPO comes with highspy-extras)" if args.algorithm == "hipo" else ""))
     net = _load(args)
     window = args.window if args.window is not None else (168 if args.hours > AUTO_ROLLING_HOURS else 0)
     if window < 0 or args.overlap < 0:
@@ -194,11 +202,11 @@ def cmd_run(args) -> int:
         res = dispatch_rolling(net, window=window, overlap=args.overlap, tail=args.tail, tail_block=args.tail_block,
                                parallel=parallel, chains=chains if parallel else None,
                                processes=args.processes, threads=args.threads, progress=_progress,
-                               **_dispatch_kwargs(args))
+                               highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))
     else:
         _progress(f"building and solving {args.hours} h from {args.start or 'the first hour'} ({args.solver})")
         res = dispatch(net, solver=args.solver, threads=args.threads, time_limit=args.time_limit,
-                       raise_on_failure=False, **_dispatch_kwargs(args))
+                       raise_on_failure=False, highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))
     s = res.summary
     default = f"{net.name}" + (f"_{args.scenario}" if args.scenario else "")
     out = Path(args.out) if args.out else Path("results") / default

@@ -11,16 +11,16 @@ import numpy as np
 from ..lp import LinearProgram
 
 DEFAULT_OPTIONS: dict[str, object] = {
-    "solver": "auto",  # interior point + crossover: IPX or HiPO by the LP's size (`pick_solver`; README, performance)
+    "solver": "ipx",  # interior point + crossover: fastest on these LPs (README, performance)
     "run_crossover": "on",  # a basic solution: exact duals for prices
     "presolve": "on",
 }
 
-# HiGHS has two interior point codes: IPX (an iterative, basis-preconditioned linear solver) and HiPO (a
-# direct factorisation, in highspy-extras). On the shipped case, with crossover, one thread: 168 h IPX 11.5 s
-# against HiPO 14.0 s; 336 h 39 s against 33 s; 504 h 110 s against 63 s; 720 h 192 s against 108 s. IPX's
-# time grows as hours^1.8, HiPO's as hours^1.3, and they cross near 250 h (300,000 nonzeros).
-HIPO_MIN_NONZEROS = 300_000
+# HiGHS's interior point codes: "ipx" (iterative, basis-preconditioned; the default) and "hipo" (direct
+# factorisation, from highspy-extras). HiGHS's own "ipm" means HiPO wherever highspy-extras is installed,
+# so gridopt names the code it wants. HiPO pays on the shipped case from about 250 h (720 h: 108 s against
+# 192 s) but is 3-10x slower on the synthetic meshed networks (README, performance): an explicit choice
+# (`gridopt run --algorithm hipo`, `highs_options={"solver": "hipo"}`).
 
 
 def has_solver(name: str) -> bool:
@@ -34,12 +34,6 @@ def has_solver(name: str) -> bool:
 
 
 _accepted: dict[str, bool] = {}
-
-
-def pick_solver(nonzeros: int) -> str:
-    """The interior point code for an LP of `nonzeros`: HiPO from HIPO_MIN_NONZEROS where it is installed,
-    else IPX (HiGHS's own "ipm" means HiPO whenever highspy-extras is there, whatever the size)."""
-    return "hipo" if nonzeros >= HIPO_MIN_NONZEROS and has_solver("hipo") else "ipx"
 
 
 @dataclass
@@ -115,8 +109,6 @@ def make_highs(lp: LinearProgram, threads: int | None = None, time_limit: float 
     h.setOptionValue("output_flag", bool(log))
     opts = dict(DEFAULT_OPTIONS)
     opts.update({k: v for k, v in options.items() if v is not None})
-    if opts["solver"] == "auto":
-        opts["solver"] = pick_solver(lp.matrix.nnz)
     if threads:
         opts["threads"] = int(threads)
         # HiGHS keeps one thread scheduler per process, sized by the first solve: a later solve asking for
