@@ -142,6 +142,9 @@ def measure_pypsa(case, variant, net, spec: dict[str, Any], out: dict[str, Any])
     except Exception:  # noqa: BLE001 - the count is informative only
         out["nonzeros"] = None
     opts = dict(variant.highs)
+    if opts.get("solver") == "auto":  # the interior point code gridopt picks for this LP
+        from gridopt.solvers.highs import pick_solver
+        opts["solver"] = pick_solver(out["nonzeros"] or 0)
     opts["threads"] = spec["threads"]
     if spec.get("time_limit"):
         opts["time_limit"] = float(spec["time_limit"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-BASELINE_HIGHS: dict[str, Any] = {"solver": "ipx", "run_crossover": "on", "presolve": "on"}
+BASELINE_HIGHS: dict[str, Any] = {"solver": "auto", "run_crossover": "on", "presolve": "on"}
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,10 @@ def solver_variants() -> list[Variant]:
     """HiGHS simplex vs interior point with and without crossover vs PDLP; presolve on and off."""
     out = [
         BASELINE,
-        Variant("ipm, no crossover", highs={"solver": "ipx", "run_crossover": "off", "presolve": "on"}),
+        Variant("ipx+crossover", highs={"solver": "ipx", "run_crossover": "on", "presolve": "on"}),
+        Variant("ipm, no crossover", highs={"solver": "auto", "run_crossover": "off", "presolve": "on"}),
         Variant("simplex", highs={"solver": "simplex", "presolve": "on"}),
-        Variant("ipm+crossover, presolve off", highs={"solver": "ipx", "run_crossover": "on", "presolve": "off"}),
+        Variant("ipm+crossover, presolve off", highs={"solver": "auto", "run_crossover": "on", "presolve": "off"}),
         Variant("simplex, presolve off", highs={"solver": "simplex", "presolve": "off"}),
     ]
     if highs_has_solver("pdlp"):

@@ -97,12 +97,13 @@ def test_installed_capacity_matches_published_provincial_totals(net):
     assert 1.0 <= cap.loc[("Sichuan", "hydro"), "case_mw"] / cap.loc[("Sichuan", "hydro"), "published_mw"] < 1.25
 
 
-def test_interior_point_codes_agree(net, tmp_path):
-    """IPX (the default) and HiPO (`--algorithm hipo`, where highspy-extras is installed) reach the same
-    optimum, and both written solutions prove their physics; the summary says which code ran."""
+def test_interior_point_codes_agree_and_auto_picks_by_size(net, tmp_path, monkeypatch):
+    """IPX and HiPO (where highspy-extras is installed) reach the same optimum and both written solutions
+    prove their physics; the default picks IPX below HIPO_MIN_NONZEROS and HiPO from there, and the summary
+    says which code ran."""
     from gridopt.solvers import highs
     ipx = gridopt.dispatch(net, start="2025-07-01", hours=24)
-    assert ipx.summary["algorithm"] == "ipx"
+    assert ipx.summary["nonzeros"] < highs.HIPO_MIN_NONZEROS and ipx.summary["algorithm"] == "ipx"
     if not highs.has_solver("hipo"):
         pytest.skip("this highspy has no HiPO (highspy-extras is not installed)")
     out = tmp_path / "hipo"
@@ -112,3 +113,5 @@ def test_interior_point_codes_agree(net, tmp_path):
     assert r.summary["algorithm"] == "hipo" and r.summary["checks"] == []
     check_physics(net, r)
     assert r.summary["objective_cny"] == pytest.approx(ipx.summary["objective_cny"], rel=1e-7)
+    monkeypatch.setattr(highs, "HIPO_MIN_NONZEROS", ipx.summary["nonzeros"])
+    assert gridopt.dispatch(net, start="2025-07-01", hours=24).summary["algorithm"] == "hipo"

@@ -94,10 +94,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="results folder (default results/<case>[_<scenario>])")
     p.add_argument("--solver", choices=["highs", "pyomo"], default="highs",
                    help="highs: sparse fast path (default); pyomo: the pyomo twin model via HiGHS")
-    p.add_argument("--algorithm", choices=["ipx", "hipo", "simplex"], default="ipx",
-                   help="HiGHS algorithm: ipx (interior point, the default), hipo (interior point with a direct "
-                        "factorisation: 1.8x faster on a month of the shipped case, slower on small or meshed "
-                        "networks; needs highspy-extras), simplex")
+    p.add_argument("--algorithm", choices=["auto", "ipx", "hipo", "simplex"], default="auto",
+                   help="HiGHS algorithm: auto (default: interior point, IPX below 300,000 nonzeros and HiPO "
+                        "above, where highspy-extras is installed), ipx, hipo, simplex")
     p.add_argument("--time-limit", type=_nonneg_float, default=None, help="solver time limit in seconds")
     p.add_argument("--threads", type=_positive_int, default=1, help="solver threads (default 1: deterministic)")
     p.add_argument("--window", type=int, default=None, metavar="HOURS",
@@ -180,7 +179,7 @@ def cmd_run(args) -> int:
     from .results import write_atomic
     _progress(f"loading {args.case}" + (f" with scenario {args.scenario}" if args.scenario else ""))
     from .solvers.highs import has_solver
-    if not has_solver(args.algorithm):
+    if args.algorithm != "auto" and not has_solver(args.algorithm):
         raise UsageError(f"--algorithm {args.algorithm} is not in this highspy build"
                          + (" (HiPO comes with highspy-extras)" if args.algorithm == "hipo" else ""))
     net = _load(args)

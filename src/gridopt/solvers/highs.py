@@ -11,16 +11,17 @@ import numpy as np
 from ..lp import LinearProgram
 
 DEFAULT_OPTIONS: dict[str, object] = {
-    "solver": "ipx",  # interior point + crossover: fastest on these LPs (README, performance)
+    "solver": "auto",  # interior point + crossover: IPX or HiPO by the LP's size (`pick_solver`; README, performance)
     "run_crossover": "on",  # a basic solution: exact duals for prices
     "presolve": "on",
 }
 
-# HiGHS's interior point codes: "ipx" (iterative, basis-preconditioned; the default) and "hipo" (direct
-# factorisation, from highspy-extras). HiGHS's own "ipm" means HiPO wherever highspy-extras is installed,
-# so gridopt names the code it wants. HiPO pays on the shipped case from about 250 h (720 h: 108 s against
-# 192 s) but is 3-10x slower on the synthetic meshed networks (README, performance): an explicit choice
-# (`gridopt run --algorithm hipo`, `highs_options={"solver": "hipo"}`).
+# HiGHS's interior point codes: "ipx" (iterative, basis-preconditioned) and "hipo" (direct factorisation, from
+# highspy-extras). HiGHS's own "ipm" means HiPO wherever highspy-extras is installed, whatever the size, so
+# gridopt names the code it wants. With crossover, one thread (CPU s, IPX against HiPO): shipped case 168 h
+# (204k nonzeros) 11.5 against 14.0; 336 h (408k) 39 against 33; 720 h (876k) 212 against 98; synthetic
+# 60 buses x 168 h (439k) 63 against 48; 30 buses x 720 h (915k) over 600 against 151. They cross near 300k.
+HIPO_MIN_NONZEROS = 300_000
 
 
 def has_solver(name: str) -> bool:
@@ -61,6 +62,12 @@ _STATUS = {
     "kIterationLimit": "time_limit",
     "kInterrupt": "interrupted",
 }
+
+
+def pick_solver(nonzeros: int) -> str:
+    """The interior point code for an LP of `nonzeros`: HiPO from HIPO_MIN_NONZEROS where it is installed,
+    else IPX."""
+    return "hipo" if nonzeros >= HIPO_MIN_NONZEROS and has_solver("hipo") else "ipx"
 
 
 def to_highs(lp: LinearProgram) -> highspy.HighsLp:
@@ -109,6 +116,8 @@ def make_highs(lp: LinearProgram, threads: int | None = None, time_limit: float 
     h.setOptionValue("output_flag", bool(log))
     opts = dict(DEFAULT_OPTIONS)
     opts.update({k: v for k, v in options.items() if v is not None})
+    if opts["solver"] == "auto":
+        opts["solver"] = pick_solver(lp.matrix.nnz)
     if threads:
         opts["threads"] = int(threads)
         # HiGHS keeps one thread scheduler per process, sized by the first solve: a later solve asking for
