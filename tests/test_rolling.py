@@ -47,6 +47,7 @@ def test_rolling_stitches_a_feasible_dispatch_near_the_optimum(syn, parallel, ch
     assert roll.summary["status"] == "optimal"
     info = roll.summary["rolling"]
     assert info["windows"] == 5 and info["chains"] == (chains or 5 if parallel else 1)
+    assert roll.summary["algorithm"] == info["coarse_algorithm"] == "ipx"  # small LPs: IPX throughout
     t = roll.tables
     assert t["prices"]["hour"].nunique() == 120 and len(t["prices"]) == 120 * len(syn.tables["buses"])
     assert check_tables(t) == []

@@ -451,12 +451,15 @@ def _stitch(net: Network, opts: DispatchOptions, windows: list[Window], results:
         "rolling": {"windows": len(windows), "window_hours": windows[0].keep,
                     "overlap_hours": windows[0].hours - windows[0].keep, **settings,
                     "coarse_objective_cny": coarse.summary["objective_cny"],
-                    "coarse_solve_seconds": coarse.summary["solve_seconds"], "wall_seconds": round(seconds, 2),
+                    "coarse_solve_seconds": coarse.summary["solve_seconds"],
+                    "coarse_algorithm": coarse.summary.get("algorithm", ""), "wall_seconds": round(seconds, 2),
                     "joins": joins},
         "build_seconds": float(sum(r.summary["build_seconds"] for r in results)),
         "solve_seconds": float(sum(r.summary["solve_seconds"] for r in results)),
         "rows": max(r.summary["rows"] for r in results), "columns": max(r.summary["columns"] for r in results),
         "nonzeros": max(r.summary["nonzeros"] for r in results),
+        # the interior point code of each window, by size: "ipx", "hipo" or both ("hipo+ipx")
+        "algorithm": "+".join(sorted({r.summary.get("algorithm", "") for r in results} - {""})),
         "hydro_initial_volume_hm3": results[0].summary.get("hydro_initial_volume_hm3", {}),
         "warnings": sorted({x for r in results for x in r.summary.get("warnings", [])}),
     })
