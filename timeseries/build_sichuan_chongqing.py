@@ -218,12 +218,6 @@ RULE_SEASONAL = {   # flood-control limit through August, refill from August to 
     "min": [0.45, 0.30, 0.18, 0.08, 0.00, 0.00, 0.05, 0.15, 0.25, 0.60, 0.75, 0.62],
     "max": [1.00, 1.00, 1.00, 1.00, 1.00, 0.75, 0.40, 0.45, 0.60, 1.00, 1.00, 1.00],
 }
-# Per-reservoir October targets where the common refill to .80 cannot be met beside the DC export contracts:
-# the whole-year dispatch at daily resolution (which meets every rule curve without penalty) has Wudongde,
-# Jinping I and Ertan at .59 and Xiluodu and Tingzikou at .70-.72 of their regulating volume on 1 October,
-# every other seasonal reservoir at .80 or above. Their target on 1 October is set to what that dispatch
-# reaches (at least the minimum rule, .60). EST, see SOURCES.md section 12.
-RULE_TARGET_OCTOBER = {"Wudongde": 0.60, "Jinping1": 0.60, "Ertan": 0.60, "Xiluodu": 0.70, "Tingzikou": 0.70}
 RULE_DAILY = {
     "target": [0.60] * 12,
     "min": [0.20] * 12,
@@ -894,10 +888,7 @@ def build_rule_curves(res: pd.DataFrame) -> dict[str, pd.DataFrame]:
         rule = RULE_SEASONAL if seasonal[r["name"]] else RULE_DAILY
         reg = r.volume_max_hm3 - r.volume_min_hm3
         for key, series in (("min", "volume_min_rule_hm3"), ("max", "volume_max_rule_hm3"), ("target", "volume_target_hm3")):
-            values = list(rule[key])
-            if key == "target" and r["name"] in RULE_TARGET_OCTOBER:
-                values[9] = RULE_TARGET_OCTOBER[r["name"]]
-            out[series][r["name"]] = np.round(r.volume_min_hm3 + reg * monthly_anchor_curve(values), 2)
+            out[series][r["name"]] = np.round(r.volume_min_hm3 + reg * monthly_anchor_curve(rule[key]), 2)
     return {k: pd.DataFrame(v, index=SNAPSHOTS) for k, v in out.items()}
 
 
