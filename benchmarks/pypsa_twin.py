@@ -142,9 +142,8 @@ def measure_pypsa(case, variant, net, spec: dict[str, Any], out: dict[str, Any])
     except Exception:  # noqa: BLE001 - the count is informative only
         out["nonzeros"] = None
     opts = dict(variant.highs)
-    if opts.get("solver") == "auto":  # the interior point code gridopt picks for this LP
-        from gridopt.solvers.highs import pick_solver
-        opts["solver"] = pick_solver(out["nonzeros"] or 0)
+    if opts.get("solver") == "auto":  # no gridopt run of this LP before (the runner passes the code it chose)
+        opts["solver"] = "ipx"
     opts["threads"] = spec["threads"]
     if spec.get("time_limit"):
         opts["time_limit"] = float(spec["time_limit"])

@@ -95,7 +95,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--solver", choices=["highs", "pyomo"], default="highs",
                    help="highs: sparse fast path (default); pyomo: the pyomo twin model via HiGHS")
     p.add_argument("--algorithm", choices=["auto", "ipx", "hipo", "simplex"], default="auto",
-                   help="HiGHS algorithm: auto (default: interior point, IPX below 300,000 nonzeros and HiPO "
+                   help="HiGHS algorithm: auto (default: interior point, IPX below 500,000 nonzeros and HiPO "
                         "above, where highspy-extras is installed), ipx, hipo, simplex")
     p.add_argument("--time-limit", type=_nonneg_float, default=None, help="solver time limit in seconds")
     p.add_argument("--threads", type=_positive_int, default=1, help="solver threads (default 1: deterministic)")

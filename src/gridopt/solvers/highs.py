@@ -11,17 +11,19 @@ import numpy as np
 from ..lp import LinearProgram
 
 DEFAULT_OPTIONS: dict[str, object] = {
-    "solver": "auto",  # interior point + crossover: IPX or HiPO by the LP's size (`pick_solver`; README, performance)
+    "solver": "auto",  # interior point + crossover, IPX or HiPO by the LP's size (`pick_solver`; README)
     "run_crossover": "on",  # a basic solution: exact duals for prices
     "presolve": "on",
 }
 
 # HiGHS's interior point codes: "ipx" (iterative, basis-preconditioned) and "hipo" (direct factorisation, from
 # highspy-extras). HiGHS's own "ipm" means HiPO wherever highspy-extras is installed, whatever the size, so
-# gridopt names the code it wants. With crossover, one thread (CPU s, IPX against HiPO): shipped case 168 h
-# (204k nonzeros) 11.5 against 14.0; 336 h (408k) 39 against 33; 720 h (876k) 212 against 98; synthetic
-# 60 buses x 168 h (439k) 63 against 48; 30 buses x 720 h (915k) over 600 against 151. They cross near 300k.
-HIPO_MIN_NONZEROS = 300_000
+# gridopt names the code it wants. With crossover, one thread (s, IPX against HiPO): shipped case 168 h
+# (204k nonzeros) 11.5 against 14.0; 336 h (408k) 39 against 33; 504 h (584k) 110 against 63; 720 h (876k)
+# 180 against 98; synthetic 30 buses x 720 h without gas and hydro (454k) 19 against 37, with them (915k)
+# over 720 against 151; 10 buses x 2,190 h (891k) 345 against 197. Between 300k and 500k it depends on the
+# network, and HiPO's losses there are larger than its gains, so it starts at 500k.
+HIPO_MIN_NONZEROS = 500_000
 
 
 def has_solver(name: str) -> bool:
