@@ -36,14 +36,9 @@ class Variant:
 BASELINE = Variant("ipm+crossover")
 
 
-def highs_has_solver(name: str) -> bool:
-    """Whether the installed highspy accepts `solver=name` (pdlp, hipo, ... depend on the build)."""
-    from gridopt.solvers.highs import has_solver
-    return has_solver(name)
-
-
 def solver_variants() -> list[Variant]:
-    """HiGHS simplex vs interior point with and without crossover vs PDLP; presolve on and off."""
+    """HiGHS simplex vs interior point (IPX, HiPO) with and without crossover vs PDLP; presolve on and off."""
+    from gridopt.solvers.highs import has_solver  # pdlp and hipo depend on the highspy build
     out = [
         BASELINE,
         Variant("ipx+crossover", highs={"solver": "ipx", "run_crossover": "on", "presolve": "on"}),
@@ -52,9 +47,9 @@ def solver_variants() -> list[Variant]:
         Variant("ipm+crossover, presolve off", highs={"solver": "auto", "run_crossover": "on", "presolve": "off"}),
         Variant("simplex, presolve off", highs={"solver": "simplex", "presolve": "off"}),
     ]
-    if highs_has_solver("pdlp"):
+    if has_solver("pdlp"):
         out.append(Variant("pdlp", highs={"solver": "pdlp", "presolve": "on"}))
-    if highs_has_solver("hipo"):
+    if has_solver("hipo"):
         out.append(Variant("hipo+crossover", highs={"solver": "hipo", "run_crossover": "on", "presolve": "on"}))
     return out
 
