@@ -128,7 +128,7 @@ def _pyomo(case, variant, net, spec: dict[str, Any], out: dict[str, Any]) -> Non
     build = ``build_pyomo_model``; HiGHS run = the appsi solve, which also passes the model to HiGHS (no
     separate pass figure); extract = mapping values and duals back onto the fast path's layout (what
     ``solve_pyomo`` does after the solve) plus ``engine.finish``. The twin writes KVL with angles and
-    solves with its own HiGHS settings (ipm + crossover), whatever the variant says.
+    solves with its own HiGHS settings (IPX + crossover), whatever the variant says.
     """
     from gridopt.engine import finish
     from gridopt.solvers.pyomo import solve_pyomo
