@@ -40,6 +40,29 @@ def test_coarse_daily_model_equals_hourly_when_inputs_are_flat():
     assert coarse.storage["soc_mwh"].iloc[-1] == pytest.approx(hourly.storage["soc_mwh"].iloc[-1])
 
 
+
+def test_coarse_daily_model_prices_a_missed_end_target_as_hourly():
+    """An end target missed by some water costs the same whatever the last snapshot's length: the daily
+    coarse solve that guides rolling windows must weigh the target against fuel as the hourly model does."""
+    from tiny import buses, net, series
+    hours = 48
+    n = net({"buses": buses("a"),
+             "generators": [{"name": "coal", "bus": "a", "carrier": "coal", "p_nom": 500, "marginal_cost": 300}],
+             "reservoirs": [{"name": "dam", "bus": "a", "p_nom": 200.0, "production_mw_per_m3s": 1.0,
+                             "volume_min_hm3": 5.0, "volume_max_hm3": 100.0, "volume_initial_hm3": 20.0}]},
+            {"load_firm_mw": series(hours, a=[250.0] * 24 + [300.0] * 24),
+             "inflow_m3s": series(hours, dam=50.0), "volume_target_hm3": series(hours, dam=90.0)},
+            hours=hours, penalties={"curtailment_cny_per_mwh": 0.0, "spill_cny_per_mwh": 0.0,
+                                    "end_target_cny_per_mwh": 200.0})
+    hourly = gridopt.dispatch(n)
+    coarse = gridopt.dispatch(n.resample(24))
+    short = hourly.summary["end_target_shortfall_hm3"]
+    assert short > 1.0  # the target is out of reach: its penalty is part of both optima
+    assert coarse.summary["end_target_shortfall_hm3"] == pytest.approx(short, rel=1e-6)
+    assert coarse.summary["penalties_cny"]["end_target_cny"] == pytest.approx(
+        hourly.summary["penalties_cny"]["end_target_cny"], rel=1e-6)
+    assert coarse.summary["objective_cny"] == pytest.approx(hourly.summary["objective_cny"], rel=1e-9)
+
 @pytest.mark.parametrize("parallel,chains", [(False, None), (True, None), (True, 2)])
 def test_rolling_stitches_a_feasible_dispatch_near_the_optimum(syn, parallel, chains):
     mono = gridopt.dispatch(syn)

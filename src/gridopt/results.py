@@ -196,7 +196,7 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
             b = lp.variables[name]
             short = pd.Series(b.take(x)[0], index=b.elements)
             end_short = short if not len(end_short) else end_short.add(short, fill_value=0.0)
-            pen["end_target_cny"][hour] += float((short * e_r.reindex(short.index)).sum()) * float(w[hour, 0]) \
+            pen["end_target_cny"][hour] += float((short * e_r.reindex(short.index)).sum()) \
                 * ctx.penalty("end_target_cny_per_mwh")
 
     # ---- flows ---------------------------------------------------------------------------------------

@@ -128,8 +128,9 @@ def add_hydro(ctx: Context) -> None:
         target = np.minimum(target, res["volume_max_hm3"].to_numpy()[has])
         if name == "end":
             ctx.data["end_target"] = pd.Series(target, index=res.index[has])
+        # a shortfall is water missing once, at that hour: its price does not scale with the snapshot's length
         slack = lp.add_variables(f"hydro_{name}_shortfall", res.index[has], 0.0, np.inf,
-                                 float(w[hour, 0]) * pen("end_target_cny_per_mwh") * mwh_per_hm3[has], hours=1)
+                                 pen("end_target_cny_per_mwh") * mwh_per_hm3[has], hours=1)
         count_transit = tg.transit_hm3 is not None and explicit[has].all()
         if count_transit:  # the target counts the water still on its way in
             target = target + ctx.pick(tg.transit_hm3, res.index[has], np.zeros(has.sum()))

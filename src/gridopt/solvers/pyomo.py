@@ -299,7 +299,7 @@ def build_pyomo_model(net: Network, start=None, hours: int | None = None, **opti
     m.hydro_end_shortfall = pyo.Var(m.R_end, within=pyo.NonNegativeReals)
     m.hydro_end_target = pyo.Constraint(m.R_end, rule=lambda m, r: m.hydro_volume[T - 1, r] + m.hydro_end_shortfall[r] >= target[r])
     for r in has:
-        cost_terms.append(w[T - 1] * pen["end_target_cny_per_mwh"] * e[r] * MWH_PER_HM3_PER_MW_PER_M3S * m.hydro_end_shortfall[r])
+        cost_terms.append(pen["end_target_cny_per_mwh"] * e[r] * MWH_PER_HM3_PER_MW_PER_M3S * m.hydro_end_shortfall[r])
 
     # ---- gas network ------------------------------------------------------------------------------
     if gas_on:
