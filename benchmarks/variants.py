@@ -86,15 +86,19 @@ def pypsa_variants() -> list[Variant]:
 
 
 def rolling_variants() -> list[Variant]:
-    """One LP vs rolling windows (sequential with 24 h and 48 h of hourly look-ahead, 24 h and then two weeks
-    in 3-h blocks; parallel on 2 processes, each window alone or in 2 chains)."""
+    """One LP vs rolling windows: sequential with 24 h of hourly look-ahead, then also two weeks in 3-h blocks,
+    each guided by the case's plan (`rule`) or by the coarse solve's volumes (`targets`); parallel on 2
+    processes, each window alone or in 2 chains (plan)."""
+    seq = {"window": 168, "overlap": 24}
+    tail = {**seq, "tail": 336, "tail_block": 3}
     return [BASELINE,
-            Variant("rolling 168+24 h", path="rolling", rolling={"window": 168, "overlap": 24}),
-            Variant("rolling 168+48 h", path="rolling", rolling={"window": 168, "overlap": 48}),
-            Variant("rolling 168+24 h + 336 h in 3-h blocks", path="rolling",
-                    rolling={"window": 168, "overlap": 24, "tail": 336, "tail_block": 3}),
+            Variant("rolling 168+24 h", path="rolling", rolling=seq),
+            Variant("rolling 168+24 h + 336 h in 3-h blocks", path="rolling", rolling=tail),
+            Variant("rolling 168+24 h, coarse volumes", path="rolling", rolling={**seq, "guide": "targets"}),
+            Variant("rolling 168+24 h + 336 h in 3-h blocks, coarse volumes", path="rolling",
+                    rolling={**tail, "guide": "targets"}),
             Variant("parallel 168+24 h, 2 processes", path="rolling",
-                    rolling={"window": 168, "overlap": 24, "parallel": True, "processes": 2}),
+                    rolling={**seq, "parallel": True, "processes": 2}),
             Variant("parallel 168+24 h, 2 chains", path="rolling",
                     rolling={"window": 168, "overlap": 24, "parallel": True, "processes": 2, "chains": 2})]
 

@@ -108,6 +108,10 @@ def parser() -> argparse.ArgumentParser:
                         "(0 = none, the default; 'end' = to the horizon's end)")
     p.add_argument("--tail-block", type=_positive_int, default=3, metavar="HOURS",
                    help="hours per snapshot in the coarse look-ahead (default 3: keeps the daily peaks)")
+    p.add_argument("--guide", choices=["rule", "targets", "values"], default=None,
+                   help="what a rolling window aims at when it ends: rule = the case's planned volumes, targets = "
+                        "the coarse solve's volumes, values = the coarse solve's water values (default: "
+                        "see README, Performance)")
     p.add_argument("--chains", type=_positive_int, default=None, metavar="N",
                    help="rolling windows in N consecutive chains, each solved in sequence carrying every state, the "
                         "chains side by side and joined at boundary states (default 2; 1 = strictly sequential)")
@@ -198,7 +202,9 @@ def cmd_run(args) -> int:
             f"in {args.tail_block}-h blocks"
         how = "each window on its own" if chains is None else "in sequence" if chains == 1 else f"in {chains} chains"
         _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{args.overlap} h look-ahead{tail}), {how}")
+        guide = {"guide": args.guide} if args.guide else {}
         res = dispatch_rolling(net, window=window, overlap=args.overlap, tail=args.tail, tail_block=args.tail_block,
+                               **guide,
                                parallel=parallel, chains=chains if parallel else None,
                                processes=args.processes, threads=args.threads, progress=_progress,
                                highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))

@@ -280,7 +280,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
 
     joins, unpaid_at = _joins(net, windows, results, starts, gs)
     settings = {"coarse_hours": coarse_hours, "tail_hours": windows[0].tail, "tail_block_hours": tail_block,
-                "mode": "parallel" if parallel else "sequential", "chains": n_chains}
+                "mode": "parallel" if parallel else "sequential", "chains": n_chains, "guide": guide}
     return _stitch(net, opts, windows, results, coarse, settings, time.perf_counter() - t_all, joins, unpaid_at)
 
 
