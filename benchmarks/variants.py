@@ -87,20 +87,20 @@ def pypsa_variants() -> list[Variant]:
 
 def rolling_variants() -> list[Variant]:
     """One LP vs rolling windows: sequential with 24 h of hourly look-ahead, then also two weeks in 3-h blocks,
-    each guided by the case's plan (`rule`) or by the coarse solve's volumes (`targets`); parallel on 2
-    processes, each window alone or in 2 chains (plan)."""
+    each aiming at the coarse solve's volumes (the default guide) or at the case's plan; and the default's
+    two chains, and every window alone, on 2 processes."""
     seq = {"window": 168, "overlap": 24}
     tail = {**seq, "tail": 336, "tail_block": 3}
+    coarse, plan = {"guide": "targets"}, {"guide": "rule"}
     return [BASELINE,
-            Variant("rolling 168+24 h", path="rolling", rolling=seq),
-            Variant("rolling 168+24 h + 336 h in 3-h blocks", path="rolling", rolling=tail),
-            Variant("rolling 168+24 h, coarse volumes", path="rolling", rolling={**seq, "guide": "targets"}),
-            Variant("rolling 168+24 h + 336 h in 3-h blocks, coarse volumes", path="rolling",
-                    rolling={**tail, "guide": "targets"}),
+            Variant("rolling 168+24 h", path="rolling", rolling={**seq, **coarse}),
+            Variant("rolling 168+24 h + 336 h in 3-h blocks", path="rolling", rolling={**tail, **coarse}),
+            Variant("rolling 168+24 h, plan", path="rolling", rolling={**seq, **plan}),
+            Variant("rolling 168+24 h + 336 h in 3-h blocks, plan", path="rolling", rolling={**tail, **plan}),
+            Variant("2 chains 168+24 h (default)", path="rolling",
+                    rolling={**seq, **coarse, "parallel": True, "processes": 2, "chains": 2}),
             Variant("parallel 168+24 h, 2 processes", path="rolling",
-                    rolling={**seq, "parallel": True, "processes": 2}),
-            Variant("parallel 168+24 h, 2 chains", path="rolling",
-                    rolling={"window": 168, "overlap": 24, "parallel": True, "processes": 2, "chains": 2})]
+                    rolling={**seq, **coarse, "parallel": True, "processes": 2})]
 
 
 COMPARISONS = {

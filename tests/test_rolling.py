@@ -63,6 +63,46 @@ def test_coarse_daily_model_prices_a_missed_end_target_as_hourly():
         hourly.summary["penalties_cny"]["end_target_cny"], rel=1e-6)
     assert coarse.summary["objective_cny"] == pytest.approx(hourly.summary["objective_cny"], rel=1e-9)
 
+
+def test_the_coarse_solve_leans_to_the_plan_only_where_cost_does_not_tell():
+    """With flat prices a reservoir's water is worth the same every day, so any path to the end target is
+    optimal: the pull towards the plan picks the plan's path, at no cost. Where the plan is dearer (it
+    leaves too little water for a peak that would otherwise be shed), the coarse solve leaves it."""
+    from tiny import buses, net, series
+
+    from gridopt.formulation.context import State
+    from gridopt.rolling import _pull_to_plan
+    hours = 96
+    plan = np.linspace(20.0, 60.0, hours)
+
+    def case(load):
+        return net({"buses": buses("a"),
+                    "generators": [{"name": "coal", "bus": "a", "carrier": "coal", "p_nom": 400, "marginal_cost": 300}],
+                    "reservoirs": [{"name": "dam", "bus": "a", "p_nom": 300.0, "production_mw_per_m3s": 1.0,
+                                    "volume_min_hm3": 5.0, "volume_max_hm3": 100.0, "volume_initial_hm3": 20.0}]},
+                   {"load_firm_mw": series(hours, a=load), "inflow_m3s": series(hours, dam=300.0),
+                    "volume_target_hm3": pd.DataFrame({"dam": plan}, index=series(hours, a=0.0).index)}, hours=hours)
+
+    def coarse(n, pull):
+        return gridopt.dispatch(n.resample(24), state=State(volume_hm3={"dam": 20.0}),
+                                hooks=(_pull_to_plan(pull),) if pull else ())
+
+    n = case(300.0)
+    free, pulled = coarse(n, 0.0), coarse(n, 0.05)
+    day_end_plan = plan[23::24]
+    got = pulled.tables["hydro"]["volume_hm3"].to_numpy()
+    assert got == pytest.approx(day_end_plan, abs=1e-4)
+    cost = lambda r: r.summary["cost_total_cny"] + r.summary["penalties_total_cny"]
+    assert cost(pulled) == pytest.approx(cost(free), rel=1e-9)
+    # a peak on day 2 that only water saved the day before can serve without shedding: the pull gives way
+    n = case([300.0] * 24 + [650.0] * 24 + [300.0] * 48)
+    free, pulled = coarse(n, 0.0), coarse(n, 0.05)
+    assert pulled.summary["load_shed_mwh"]["total"] == pytest.approx(0.0, abs=1e-6)
+    vol = pulled.tables["hydro"]["volume_hm3"].to_numpy()
+    assert vol[0] > day_end_plan[0] + 1.0  # water saved above the plan on day 1 for the peak
+    assert vol[1:] == pytest.approx(day_end_plan[1:], abs=1e-4)  # and back on the plan from then on
+    assert cost(pulled) == pytest.approx(cost(free), rel=1e-6)
+
 @pytest.mark.parametrize("parallel,chains", [(False, None), (True, None), (True, 2)])
 def test_rolling_stitches_a_feasible_dispatch_near_the_optimum(syn, parallel, chains):
     mono = gridopt.dispatch(syn)
@@ -206,19 +246,22 @@ def test_rolling_with_a_coarse_look_ahead_is_feasible(syn):
 
 def test_cli_runs_rolling_windows_in_two_chains_by_default(small_case, tmp_path):
     """`run --window` solves windows in 2 chains unless told otherwise; --chains 1 is strictly sequential;
-    --parallel (every window alone) and --chains together are refused."""
+    --parallel (every window alone) and --chains together are refused. Windows aim at the coarse volumes
+    unless --guide says otherwise."""
     import json
 
     from gridopt.cli import main
     modes = {}
-    for extra in ([], ["--chains", "1"], ["--parallel"], ["--tail", "end", "--tail-block", "2"]):
+    for extra in ([], ["--chains", "1", "--guide", "rule"], ["--parallel"], ["--tail", "end", "--tail-block", "2"]):
         out = tmp_path / f"out{len(modes)}"
         assert main(["run", str(small_case), "--hours", "6", "--window", "2", "--overlap", "1", "--out", str(out),
                      *extra]) == 0
         info = json.loads((out / "summary.json").read_text())["rolling"]
-        modes[" ".join(extra)] = (info["mode"], info["chains"], info["tail_hours"], info["tail_block_hours"])
-    assert modes == {"": ("parallel", 2, 0, 3), "--chains 1": ("sequential", 1, 0, 3),
-                     "--parallel": ("parallel", 3, 0, 3), "--tail end --tail-block 2": ("parallel", 2, 3, 2)}
+        modes[" ".join(extra)] = (info["mode"], info["chains"], info["tail_hours"], info["tail_block_hours"],
+                                  info["guide"])
+    assert modes == {"": ("parallel", 2, 0, 3, "targets"), "--chains 1 --guide rule": ("sequential", 1, 0, 3, "rule"),
+                     "--parallel": ("parallel", 3, 0, 3, "targets"),
+                     "--tail end --tail-block 2": ("parallel", 2, 3, 2, "targets")}
     assert main(["run", str(small_case), "--hours", "6", "--window", "2", "--parallel", "--chains", "2",
                  "--out", str(tmp_path / "bad")]) == 2
     assert not (tmp_path / "bad").exists()

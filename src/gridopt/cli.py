@@ -109,9 +109,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tail-block", type=_positive_int, default=3, metavar="HOURS",
                    help="hours per snapshot in the coarse look-ahead (default 3: keeps the daily peaks)")
     p.add_argument("--guide", choices=["rule", "targets", "values"], default=None,
-                   help="what a rolling window aims at when it ends: rule = the case's planned volumes, targets = "
-                        "the coarse solve's volumes, values = the coarse solve's water values (default: "
-                        "see README, Performance)")
+                   help="what a rolling window aims at when it ends: targets = the coarse solve's volumes "
+                        "(default), rule = the case's planned volumes, values = the coarse solve's water values")
     p.add_argument("--chains", type=_positive_int, default=None, metavar="N",
                    help="rolling windows in N consecutive chains, each solved in sequence carrying every state, the "
                         "chains side by side and joined at boundary states (default 2; 1 = strictly sequential)")
