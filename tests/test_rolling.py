@@ -40,7 +40,6 @@ def test_coarse_daily_model_equals_hourly_when_inputs_are_flat():
     assert coarse.storage["soc_mwh"].iloc[-1] == pytest.approx(hourly.storage["soc_mwh"].iloc[-1])
 
 
-
 def test_coarse_daily_model_prices_a_missed_end_target_as_hourly():
     """An end target missed by some water costs the same whatever the last snapshot's length: the daily
     coarse solve that guides rolling windows must weigh the target against fuel as the hourly model does."""
@@ -102,6 +101,7 @@ def test_the_coarse_solve_leans_to_the_plan_only_where_cost_does_not_tell():
     assert vol[0] > day_end_plan[0] + 1.0  # water saved above the plan on day 1 for the peak
     assert vol[1:] == pytest.approx(day_end_plan[1:], abs=1e-4)  # and back on the plan from then on
     assert cost(pulled) == pytest.approx(cost(free), rel=1e-6)
+
 
 @pytest.mark.parametrize("parallel,chains", [(False, None), (True, None), (True, 2)])
 def test_rolling_stitches_a_feasible_dispatch_near_the_optimum(syn, parallel, chains):

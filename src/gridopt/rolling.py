@@ -34,11 +34,11 @@
    before it, and its last window must reach the one after it at the end of its kept hours (volumes
    elastic, charge and gas hard; with "rule" its look-ahead then ends on the case's plan). A boundary
    volume is a reservoir's water: the part still in transit from upstream is subtracted from the start
-   volume and counted in the predecessor's target. `summary["rolling"]["joins"]` reports what did not meet: water,
-   charge or gas a window left above the next one's start (dropped) or below it (created; only where an
-   elastic volume target was missed), and committed capacity found at a window's start, whose start-up
-   cost the stitched objective adds. On the full year, 2 chains cost 0.03 % more than one and take half
-   the time; one window per chain costs 1.2 % more.
+   volume and counted in the predecessor's target. `summary["rolling"]["joins"]` reports what did not
+   meet: water, charge or gas a window left above the next one's start (dropped) or below it (created;
+   only where an elastic volume target was missed), and committed capacity found at a window's start,
+   whose start-up cost the stitched objective adds. On the full year (measured with the plan as guide),
+   2 chains cost 0.03 % more than one and take half the time; one window per chain costs 1.2 % more.
 Only the first `window` hours of each window are kept; the kept hours together cover the horizon once.
 """
 
@@ -57,7 +57,7 @@ from .checks import check_tables
 from .engine import dispatch, table_summary
 from .errors import UsageError
 from .formulation.context import SECONDS_PER_HOUR_HM3, Context, DispatchOptions, State, Targets
-from .formulation.hydro import MWH_PER_HM3_PER_MW_PER_M3S, cascade_energy, initial_volume
+from .formulation.hydro import initial_volume
 from .network import Network
 from .results import TABLES, Result
 
@@ -146,7 +146,7 @@ def _pull_to_plan(pull: float):
         names = res.index[has]
         plan = np.clip(ctx.series("volume_target_hm3", names), res.loc[names, "volume_min_hm3"].to_numpy(),
                        res.loc[names, "volume_max_hm3"].to_numpy())
-        cost = ctx.weights[:, None] * pull * (cascade_energy(res) * MWH_PER_HM3_PER_MW_PER_M3S)[has]
+        cost = ctx.weights[:, None] * pull * ctx.data["mwh_per_hm3"][has]
         above = lp.add_variables("plan_above", names, 0.0, np.inf, cost)
         below = lp.add_variables("plan_below", names, 0.0, np.inf, cost)
         lp.add_constraint("plan_distance", names,

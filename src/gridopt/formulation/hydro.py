@@ -54,6 +54,7 @@ def add_hydro(ctx: Context) -> None:
     q_max = res["p_nom"].to_numpy() / coef if n else np.zeros(0)
     e = cascade_energy(res)  # MW per m3/s
     mwh_per_hm3 = e * MWH_PER_HM3_PER_MW_PER_M3S
+    ctx.data["mwh_per_hm3"] = mwh_per_hm3  # the energy of a stored hm3, down its cascade
     inflow = ctx.series("inflow_m3s", res.index)
     ctx.data["inflow"] = inflow
     k = K * ctx.dt  # hm3 per (m3/s over one snapshot)
