@@ -5,16 +5,17 @@
    as one LP. It sees the whole horizon, so reservoirs and gas storages are not emptied myopically, and it
    knows where the case's plan is out of reach. It is pulled gently towards the plan (`plan_pull`, see
    PLAN_PULL_CNY_PER_MWH_H), because a daily model cannot tell where in a cascade water is worth holding.
-2. Windows of `window` hours plus `overlap` hours of look-ahead. With ``guide="targets"`` (default) each
+2. Windows of `window` hours plus `overlap` hours of look-ahead (a remainder shorter than half a window
+   joins the last window, which then sees the horizon's end). With ``guide="targets"`` (default) each
    window ends on the coarse volumes (elastic, as the case's end target) and at least 95 % of the coarse
    state of charge; ``guide="rule"`` ends on the case's planned volumes (its `volume_target_hm3` series)
    where it has them and credits the water left in other reservoirs at the coarse water value;
-   ``guide="values"`` credits all leftover water at the coarse water values. Gaps to the one-LP optimum,
-   sequential windows of 168 + 24 h: June 2025 +2.7 % (targets), +2.8 % (rule); August-September 2025,
-   when the plan's refill to 1 October cannot be met beside the export contracts, +3.4 % (targets) and
-   +25 % (rule, whose windows follow the plan and miss the end target by more); with a 336-h tail (below)
-   +0.48 / +0.42 % and +2.1 / +14 %. The full year (2 chains) costs 9.7 % less with targets than with rule.
-   Values: +780 % on June (windows spend water the coarse solve undervalues, and the last cannot refill).
+   ``guide="values"`` credits all leftover water at the coarse water values; `volumes=` (a path by the
+   hour, e.g. `water_path` of an hourly result) replaces the coarse volumes. A target volume is a
+   reservoir's water: what is on its way in from upstream at the window's end counts towards it. (Without
+   that, a window stops its releases in its last hours to hold that water in its targets, and spends as
+   much earlier: windows aimed at the one-LP optimum's own daily volumes then cost +57 % on June 2025;
+   counting it, +0.03 %.) So the gap to the one LP is the guide's: see the README's rolling section.
    A window may see further at coarse resolution: `tail` hours after its hourly ones (None: to the
    horizon's end) in blocks of `tail_block` hours (a mixed-resolution network, `Network.resample(keep=)`);
    its targets then hold at the tail's end. Blocks must keep the daily shape: on June 2025 (rule, 168+24 h)
@@ -80,8 +81,11 @@ def plan_windows(start: pd.Timestamp, hours: int, window: int, overlap: int, tai
     """Windows keeping `window` hours each, with `overlap` hours of hourly look-ahead and then `tail` hours
     (None: up to the horizon's end) of coarse look-ahead."""
     out = []
-    for k, s in enumerate(range(0, hours, window)):
-        keep = min(window, hours - s)
+    starts = list(range(0, hours, window))
+    if len(starts) > 1 and hours - starts[-1] < window // 2:
+        starts.pop()  # a short remainder joins the window before, which then sees the horizon's end
+    for k, s in enumerate(starts):
+        keep = window if k < len(starts) - 1 else hours - s
         solved = min(keep + overlap, hours - s)
         rest = hours - s - solved
         out.append(Window(k, start + pd.Timedelta(hours=s), solved, keep, rest if tail is None else min(tail, rest)))
@@ -208,6 +212,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
                      coarse_hours: int = 24, tail: int | None = 0, tail_block: int = 3, parallel: bool = False,
                      processes: int = 2, chains: int | None = None,
                      guide: str = "targets", plan_pull: float = PLAN_PULL_CNY_PER_MWH_H,
+                     volumes: pd.DataFrame | None = None,
                      carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
                      progress=None, **kwargs: Any) -> Result:
     """Dispatch a long horizon window by window (see the module's docstring); returns one stitched Result."""
@@ -229,6 +234,8 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         raise UsageError(f"chains (independent sequences of windows) need parallel mode and >= 1, got {chains}")
     if parallel and guide == "values":
         raise UsageError("parallel windows join on volume targets: use guide 'rule' or 'targets'")
+    if volumes is not None and guide != "targets":
+        raise UsageError(f"a given volume path guides windows as targets: guide must be 'targets', got {guide!r}")
 
     # 1. coarse guidance over the whole horizon
     hourly_ctx = Context.create(net, opts)
@@ -250,6 +257,9 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     soc_c = _pivot(coarse, "storage", "unit", "soc_mwh")
     gas_c = coarse.tables["gas"].pivot(index="hour", columns="node", values="inventory_mm3") if len(coarse.tables["gas"]) else pd.DataFrame()
     em_c = coarse.tables["emissions"]
+    vol_dt = coarse_hours  # the guide's volumes: the coarse solve's, or a path given by the hour
+    if volumes is not None:
+        vol_c, vol_dt = _given_volumes(volumes, vol_c, t0, H), 1
 
     windows = plan_windows(t0, H, window, overlap, tail)
     planned = set(net.series["volume_target_hm3"].columns) if "volume_target_hm3" in net.series else set()
@@ -258,20 +268,26 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         if w.index == len(windows) - 1 or w.end == t0 + pd.Timedelta(hours=H - 1):
             return last_targets  # a window that sees the horizon's end keeps the case's own end targets
         end = w.end
-        vol = _interp(vol_c, t0, v_start, end, coarse_hours) if len(vol_c.columns) else pd.Series(dtype=float)
+        vol = _interp(vol_c, t0, v_start, end, vol_dt) if len(vol_c.columns) else pd.Series(dtype=float)
         soc = _interp(soc_c, t0, pd.Series(dtype=float), end, coarse_hours) if len(soc_c.columns) else pd.Series(dtype=float)
         gas = _gas_storage_targets(net, gas_c, t0, end, coarse_hours)
         at = lambda frame: frame.iloc[min(frame.index.searchsorted(end, side="right") - 1, len(frame) - 1)]
         values = at(wv_c).to_dict() if len(wv_c.columns) else {}
         if guide == "rule":  # the case's planned volumes (its target series) at each window's end where it has them
-            return Targets(water_value_cny_per_hm3={r: v for r, v in values.items() if r not in planned},
-                           gas_inventory_min_mm3=gas)
+            cols = [r for r in res_tab.index if r in planned]
+            plan_end = net.series["volume_target_hm3"].loc[end, cols].clip(
+                res_tab.loc[cols, "volume_min_hm3"], res_tab.loc[cols, "volume_max_hm3"])
+            return Targets(volume_hm3=plan_end.to_dict(),
+                           water_value_cny_per_hm3={r: v for r, v in values.items() if r not in planned},
+                           gas_inventory_min_mm3=gas, case_end_target=False, transit_hm3={})
         if guide == "values":  # what the coarse solve says water is worth at the window's end
             # (pumped storage cycles within a day: its coarse, daily value misleads, so it is left free)
             return Targets(water_value_cny_per_hm3=values, gas_inventory_min_mm3=gas, case_end_target=False)
-        # a window may end a little below the coarse charge: the next one starts where it ended
+        # a window may end a little below the coarse charge: the next one starts where it ended. A coarse
+        # volume is a reservoir's water: what is still on its way in from upstream counts towards it (else a
+        # window stops its releases before the end, to keep that water in its targets, and spends it earlier)
         return Targets(volume_hm3=vol.to_dict(), soc_min_mwh=(0.95 * soc).to_dict(), gas_inventory_min_mm3=gas,
-                       case_end_target=False)
+                       case_end_target=False, transit_hm3={})
 
     def cap_share(a: pd.Timestamp, b: pd.Timestamp) -> dict[str, float]:
         """Each carbon cap times the coarse solve's share of its emissions in hours [a, b)."""
@@ -289,7 +305,8 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     # parallel mode one chain per window unless `chains` says otherwise.
     n_chains = 1 if not parallel else len(windows) if chains is None else max(1, min(int(chains), len(windows)))
     groups = [list(g) for g in np.array_split(np.arange(len(windows)), n_chains)]
-    boundary = _boundaries(net, coarse, guide, t0, v_start, coarse_hours, vol_c, soc_c, gas_c) if n_chains > 1 else None
+    boundary = _boundaries(net, coarse, guide, t0, v_start, coarse_hours, vol_c, soc_c, gas_c, vol_dt) \
+        if n_chains > 1 else None
     jobs = []
     for g in groups:
         ws = [windows[i] for i in g]
@@ -323,13 +340,14 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
 
     joins, unpaid_at = _joins(net, windows, results, starts, gs)
     settings = {"coarse_hours": coarse_hours, "tail_hours": windows[0].tail, "tail_block_hours": tail_block,
-                "mode": "parallel" if parallel else "sequential", "chains": n_chains, "guide": guide,
+                "mode": "parallel" if parallel else "sequential", "chains": n_chains,
+                "guide": "volumes" if volumes is not None else guide,
                 "plan_pull_cny_per_mwh_h": plan_pull}
     return _stitch(net, opts, windows, results, coarse, settings, time.perf_counter() - t_all, joins, unpaid_at)
 
 
 def _boundaries(net: Network, coarse: Result, guide: str, t0: pd.Timestamp, v_start: pd.Series, coarse_hours: int,
-                vol_c: pd.DataFrame, soc_c: pd.DataFrame, gas_c: pd.DataFrame):
+                vol_c: pd.DataFrame, soc_c: pd.DataFrame, gas_c: pd.DataFrame, vol_dt: float | None = None):
     """The boundary state at the end of any hour, where chains of windows meet: planned volumes ("rule")
     or coarse volumes ("targets") less the water then in transit, and the coarse solve's charge, gas
     inventory, outflows (the water in transit) and commitment (`*_c`: the coarse solve's volumes, charge
@@ -344,7 +362,7 @@ def _boundaries(net: Network, coarse: Result, guide: str, t0: pd.Timestamp, v_st
     def boundary(when: pd.Timestamp) -> State:
         st = State()
         if len(vol_c.columns):
-            vol = _interp(vol_c, t0, v_start, when, coarse_hours)
+            vol = _interp(vol_c, t0, v_start, when, vol_dt or coarse_hours)
             if guide == "rule" and plan is not None:
                 cols = [r for r in plan.columns if r in vol.index]
                 pv = plan.loc[when, cols].clip(res_tab.loc[cols, "volume_min_hm3"], res_tab.loc[cols, "volume_max_hm3"])
@@ -366,6 +384,35 @@ def _boundaries(net: Network, coarse: Result, guide: str, t0: pd.Timestamp, v_st
         return st
 
     return boundary
+
+
+def water_path(net: Network, result: Result) -> pd.DataFrame:
+    """Each reservoir's water at the end of every hour of an hourly `result` (hm3, hour x reservoir): its
+    volume plus what is on its way in from upstream (released in the last `delay_hours`; before the first
+    hour, only what the result released). A path to guide rolling windows: `dispatch_rolling(volumes=)`."""
+    hy = result.tables["hydro"]
+    vol = hy.pivot(index="hour", columns="reservoir", values="volume_hm3")
+    out = hy.pivot(index="hour", columns="reservoir", values="release_m3s") \
+        + hy.pivot(index="hour", columns="reservoir", values="spill_m3s")
+    res = net.active("reservoirs")
+    for u, (d, delay) in res[["downstream", "delay_hours"]].iterrows():
+        n = int(np.rint(delay))
+        if d in vol.columns and u in out.columns and n > 0:
+            vol[d] += out[u].rolling(n, min_periods=1).sum() * SECONDS_PER_HOUR_HM3
+    return vol
+
+
+def _given_volumes(volumes: pd.DataFrame, coarse_vol: pd.DataFrame, t0: pd.Timestamp, H: int) -> pd.DataFrame:
+    """A given volume path (hm3 at the end of each hour) checked against the horizon and the reservoirs."""
+    hours = pd.date_range(t0, periods=H, freq="h")
+    missing = [r for r in coarse_vol.columns if r not in volumes.columns]
+    if missing or not hours.isin(volumes.index).all():
+        raise UsageError(f"the volume path must give every hour of the horizon for every reservoir; "
+                         f"{'missing ' + ', '.join(missing) if missing else 'hours are missing'}")
+    path = volumes.loc[hours, list(coarse_vol.columns)].astype(float)
+    if not np.isfinite(path.to_numpy()).all():
+        raise UsageError("the volume path has values that are not finite numbers")
+    return path
 
 
 def _gas_storage_targets(net: Network, gas_c: pd.DataFrame, t0, when, dt_h) -> dict[str, float]:
