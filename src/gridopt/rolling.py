@@ -18,10 +18,10 @@
    counting it, +0.03 %.) So the gap to the one LP is the guide's: see the README's rolling section.
    A window may see further at coarse resolution: `tail` hours after its hourly ones (None: to the
    horizon's end) in blocks of `tail_block` hours (a mixed-resolution network, `Network.resample(keep=)`);
-   its targets then hold at the tail's end. Blocks must keep the daily shape: on June 2025 (rule, 168+24 h)
-   a two-week tail cut the gap to 0.41 % in 3-h blocks, but raised it to 2.6 % in 6-h and 5.2 % in 24-h
-   blocks, whose averaged days need less water than the hourly ones and so let a window spend too much.
-   It is off by default: window LPs grow from 192 to 304 snapshots and take 1.85 times as long.
+   its targets then hold at the tail's end. Blocks must keep the daily shape: on June 2025 (rule, 168+24 h,
+   measured before targets counted the water in transit) a two-week tail cut the gap to 0.41 % in 3-h
+   blocks, but raised it to 2.6 % in 6-h and 5.2 % in 24-h blocks, whose averaged days need less water than
+   the hourly ones and so let a window spend too much. It is off by default: window LPs grow from 192 to 304 snapshots and take 1.7 times as long.
    Gas storages aim at the coarse inventory. A carbon cap over the horizon is split between windows in
    proportion to the coarse solve's emissions in their hours. The first window starts from the case's
    initial charge; the last keeps the case's own end targets, cycles (charge and gas inventory at least
@@ -130,8 +130,10 @@ def _solve_window(net: Network, w: Window, state: State | None, targets: Targets
 # and in Ertan, as much less in Baihetan and in Xiluodu), and windows that aim at it pay for that. The pull
 # keeps each reservoir near its plan unless a daily reason outweighs it: 1 TWh held away from the plan for
 # a month costs 36 M CNY, beside the 4,000 CNY/MWh of a missed export contract. Measured on the shipped
-# case, sequential windows aiming at coarse volumes: pull 0 / 0.02 / 0.05 / 0.5 gave June +14.6 / +3.7 /
-# +2.7 / +2.5 % and August-September +2.8 / +3.0 / +3.4 / +9.5 % above the one-LP optimum.
+# case, sequential windows aiming at coarse volumes (water in transit counted): pull 0 / 0.05 / 0.1 / 0.2
+# gave June +15.8 / +2.4 / +1.9 / +1.9 % and August-September +3.6 / +4.1 / +4.9 / +6.2 % above the one-LP
+# optimum; 0.05 has the smallest worst case. No pull is right everywhere: in early August 2025 the optimum
+# holds the Yalong cascade about 1.5 TWh above its plan, where the pulled daily model stays.
 PLAN_PULL_CNY_PER_MWH_H = 0.05
 
 
