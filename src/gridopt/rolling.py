@@ -376,6 +376,12 @@ def _boundaries(net: Network, coarse: Result, guide: str, t0: pd.Timestamp, v_st
                 # the guide's volume is the reservoir's water: part of it is still on its way in
                 transit = pd.Series(_transit(net, st.outflow_m3s), dtype=float).reindex(vol.index, fill_value=0.0)
                 vol = np.maximum(vol - transit, res_tab.loc[vol.index, "volume_min_hm3"])
+            # and within the case's rule curves at that hour, where the next chain starts
+            for series, bound in (("volume_min_rule_hm3", np.fmax), ("volume_max_rule_hm3", np.fmin)):
+                rule = net.series.get(series)
+                if rule is not None and when in rule.index:
+                    cols = [r for r in rule.columns if r in vol.index]
+                    vol[cols] = bound(vol[cols], rule.loc[when, cols].to_numpy())
             st.volume_hm3 = vol.to_dict()
         if len(soc_c.columns):
             st.soc_mwh = _interp(soc_c, t0, pd.Series(dtype=float), when, coarse_hours).to_dict()
