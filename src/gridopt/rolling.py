@@ -38,8 +38,10 @@
    volume and counted in the predecessor's target. `summary["rolling"]["joins"]` reports what did not
    meet: water, charge or gas a window left above the next one's start (dropped) or below it (created;
    only where an elastic volume target was missed), and committed capacity found at a window's start,
-   whose start-up cost the stitched objective adds. On the full year (measured with the plan as guide),
-   2 chains cost 0.03 % more than one and take half the time; one window per chain costs 1.2 % more.
+   whose start-up cost the stitched objective adds. A chain's start volumes also stay within the case's
+   rule curves at that hour. On June 2025, 2 chains cost +2.9 % against one LP where one chain costs
+   +2.4 % and one window per chain +4.1 %; on the full year (measured with the plan as guide) 2 chains
+   cost 0.03 % more than one and take half the time.
 Only the first `window` hours of each window are kept; the kept hours together cover the horizon once.
 """
 
