@@ -21,7 +21,8 @@
    its targets then hold at the tail's end. Blocks must keep the daily shape: on June 2025 (rule, 168+24 h,
    measured before targets counted the water in transit) a two-week tail cut the gap to 0.41 % in 3-h
    blocks, but raised it to 2.6 % in 6-h and 5.2 % in 24-h blocks, whose averaged days need less water than
-   the hourly ones and so let a window spend too much. It is off by default: window LPs grow from 192 to 304 snapshots and take 1.7 times as long.
+   the hourly ones and so let a window spend too much. It is off by default: window LPs grow from 192 to
+   304 snapshots and take 1.7 times as long.
    Gas storages aim at the coarse inventory. A carbon cap over the horizon is split between windows in
    proportion to the coarse solve's emissions in their hours. The first window starts from the case's
    initial charge; the last keeps the case's own end targets, cycles (charge and gas inventory at least
