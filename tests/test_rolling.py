@@ -339,3 +339,22 @@ def test_chains_meet_within_the_rule_curves():
     assert r.summary["penalties_cny"]["rule_curve_cny"] < 1e3  # 6.7 M CNY before
     has = rule.dropna().index.intersection(join.index)
     assert (join.loc[has, "volume_hm3"] >= rule[has] - 1e-6).all()
+
+
+def test_later_passes_aim_at_the_water_the_pass_before_found(june_4d):
+    """passes=2: the second pass's windows aim at the first pass's water path; the cheaper pass is kept and
+    every pass's objective is reported."""
+    net, mono = june_4d
+    one = dispatch_rolling(net, start="2025-06-01", hours=96, window=48, overlap=24)
+    two = dispatch_rolling(net, start="2025-06-01", hours=96, window=48, overlap=24, passes=2)
+    info = two.summary["rolling"]
+    assert info["passes"] == 2 and len(info["pass_objectives_cny"]) == 2
+    assert info["pass_objectives_cny"][0] == pytest.approx(one.summary["objective_cny"], rel=1e-6)
+    assert two.summary["objective_cny"] == pytest.approx(min(info["pass_objectives_cny"]), rel=1e-12)
+    assert info["best_pass"] == 1 + int(np.argmin(info["pass_objectives_cny"]))
+    assert check_tables(two.tables) == []
+    # the second pass alone: the first pass's water as the guide
+    from gridopt.rolling import water_path
+    again = dispatch_rolling(net, start="2025-06-01", hours=96, window=48, overlap=24, volumes=water_path(net, one))
+    assert again.summary["objective_cny"] == pytest.approx(info["pass_objectives_cny"][1], rel=1e-6)
+    print("passes", [round(o / 1e6, 3) for o in info["pass_objectives_cny"]], "one LP", mono.summary["objective_cny"] / 1e6)

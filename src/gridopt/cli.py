@@ -111,6 +111,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--guide", choices=["rule", "targets", "values"], default=None,
                    help="what a rolling window aims at when it ends: targets = the coarse solve's volumes "
                         "(default), rule = the case's planned volumes, values = the coarse solve's water values")
+    p.add_argument("--passes", type=_positive_int, default=1, metavar="N",
+                   help="rolling passes: each after the first aims its windows at the water the pass before "
+                        "left at their ends; the cheapest is kept (default 1)")
     p.add_argument("--chains", type=_positive_int, default=None, metavar="N",
                    help="rolling windows in N consecutive chains, each solved in sequence carrying every state, the "
                         "chains side by side and joined at boundary states (default 2; 1 = strictly sequential)")
@@ -203,7 +206,7 @@ def cmd_run(args) -> int:
         _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{args.overlap} h look-ahead{tail}), {how}")
         guide = {"guide": args.guide} if args.guide else {}
         res = dispatch_rolling(net, window=window, overlap=args.overlap, tail=args.tail, tail_block=args.tail_block,
-                               **guide,
+                               **guide, passes=args.passes,
                                parallel=parallel, chains=chains if parallel else None,
                                processes=args.processes, threads=args.threads, progress=_progress,
                                highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))

@@ -217,7 +217,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
                      coarse_hours: int = 24, tail: int | None = 0, tail_block: int = 3, parallel: bool = False,
                      processes: int = 2, chains: int | None = None,
                      guide: str = "targets", plan_pull: float = PLAN_PULL_CNY_PER_MWH_H,
-                     volumes: pd.DataFrame | None = None,
+                     volumes: pd.DataFrame | None = None, passes: int = 1,
                      carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
                      progress=None, **kwargs: Any) -> Result:
     """Dispatch a long horizon window by window (see the module's docstring); returns one stitched Result."""
@@ -241,6 +241,24 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         raise UsageError("parallel windows join on volume targets: use guide 'rule' or 'targets'")
     if volumes is not None and guide != "targets":
         raise UsageError(f"a given volume path guides windows as targets: guide must be 'targets', got {guide!r}")
+    if passes < 1:
+        raise UsageError(f"rolling passes must be >= 1, got {passes}")
+    if passes > 1:  # each pass aims its windows at the water path the pass before it found; the best is kept
+        same = dict(start=start, hours=hours, window=window, overlap=overlap, coarse_hours=coarse_hours, tail=tail,
+                    tail_block=tail_block, parallel=parallel, processes=processes, chains=chains,
+                    plan_pull=plan_pull, carbon_caps=carbon_caps, intensity_caps=intensity_caps, **kwargs)
+        runs = []
+        for k in range(passes):
+            tell = (lambda msg, k=k: progress(f"pass {k + 1}: {msg}")) if progress else None
+            path = water_path(net, runs[-1]) if runs else volumes
+            runs.append(dispatch_rolling(net, guide=guide if not runs else "targets", volumes=path, progress=tell,
+                                         **same))
+        objectives = [r.summary["objective_cny"] for r in runs]
+        best = runs[int(np.argmin(objectives))]
+        info = best.summary["rolling"]
+        info.update(passes=passes, pass_objectives_cny=objectives, best_pass=int(np.argmin(objectives)) + 1,
+                    wall_seconds=round(time.perf_counter() - t_all, 2))
+        return best
 
     # 1. coarse guidance over the whole horizon
     hourly_ctx = Context.create(net, opts)
@@ -347,7 +365,7 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     settings = {"coarse_hours": coarse_hours, "tail_hours": windows[0].tail, "tail_block_hours": tail_block,
                 "mode": "parallel" if parallel else "sequential", "chains": n_chains,
                 "guide": "volumes" if volumes is not None else guide,
-                "plan_pull_cny_per_mwh_h": plan_pull}
+                "plan_pull_cny_per_mwh_h": plan_pull, "passes": 1}
     return _stitch(net, opts, windows, results, coarse, settings, time.perf_counter() - t_all, joins, unpaid_at)
 
 
