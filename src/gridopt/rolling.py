@@ -426,12 +426,7 @@ def water_path(net: Network, result: Result) -> pd.DataFrame:
     vol = hy.pivot(index="hour", columns="reservoir", values="volume_hm3")
     out = hy.pivot(index="hour", columns="reservoir", values="release_m3s") \
         + hy.pivot(index="hour", columns="reservoir", values="spill_m3s")
-    res = net.active("reservoirs")
-    for u, (d, delay) in res[["downstream", "delay_hours"]].iterrows():
-        n = int(np.rint(delay))
-        if d in vol.columns and u in out.columns and n > 0:
-            vol[d] += out[u].rolling(n, min_periods=1).sum() * SECONDS_PER_HOUR_HM3
-    return vol
+    return vol.add(_in_transit(net, out), fill_value=0.0)[vol.columns]
 
 
 def _given_volumes(volumes: pd.DataFrame, coarse_vol: pd.DataFrame, t0: pd.Timestamp, H: int) -> pd.DataFrame:
@@ -492,16 +487,23 @@ def _state_after(net: Network, r: Result, w: Window, gs: pd.DataFrame) -> State:
 
 
 def _transit(net: Network, outflow: pd.DataFrame | None) -> dict[str, float]:
-    """Water on its way to each reservoir (hm3) given the upstream outflow of the hours before (m3/s, rows
-    in time order): each upstream reservoir's last `delay_hours` rows."""
-    res = net.active("reservoirs")
-    out: dict[str, float] = {}
+    """Water on its way to each reservoir (hm3) after the last row of `outflow` (upstream outflow, m3/s, rows
+    in time order)."""
     if outflow is None or not len(outflow):
-        return out
+        return {}
+    return _in_transit(net, outflow).iloc[-1].to_dict()
+
+
+def _in_transit(net: Network, outflow: pd.DataFrame) -> pd.DataFrame:
+    """Water on its way to each reservoir (hm3) after every row of `outflow` (upstream outflow, m3/s, rows in
+    time order): each upstream reservoir's last `delay_hours` rows (fewer at the start)."""
+    res = net.active("reservoirs")
+    out = pd.DataFrame(index=outflow.index)
     for u, (d, delay) in res[["downstream", "delay_hours"]].iterrows():
         n = int(np.rint(delay))
         if d in res.index and n > 0 and u in outflow.columns:
-            out[d] = out.get(d, 0.0) + float(outflow[u].to_numpy()[-n:].sum()) * SECONDS_PER_HOUR_HM3
+            part = outflow[u].rolling(n, min_periods=1).sum() * SECONDS_PER_HOUR_HM3
+            out[d] = out[d] + part if d in out else part
     return out
 
 
