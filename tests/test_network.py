@@ -161,3 +161,19 @@ def test_export_lp_writes_an_mps_that_solves_to_the_same_objective(small_case, t
     h.run()
     direct = gridopt.dispatch(load_case(small_case), hours=6)
     assert h.getInfo().objective_function_value / OBJ_SCALE == pytest.approx(direct.summary["objective_cny"], rel=1e-7)
+
+
+def test_a_slice_begins_as_a_horizon_starting_there_does():
+    from gridopt.synthetic import synthetic_network
+    net = synthetic_network(4, 72, seed=3)
+    plan = net.series["volume_target_hm3"]  # a plan drawing the reservoirs down by a fifth over the horizon
+    net = net.replace(series={**net.series, "volume_target_hm3": plan.mul(np.linspace(1.0, 0.8, len(plan)), axis=0)})
+    t = net.snapshots[30]
+    planned = net.planned_volumes(30)
+    assert len(planned) and not np.allclose(planned, net.tables["reservoirs"].loc[planned.index, "volume_initial_hm3"])
+    a, b = gridopt.dispatch(net, start=t, hours=24), gridopt.dispatch(net.slice(t, 24))
+    first = lambda r: r.tables["hydro"].groupby("reservoir").first()
+    pd.testing.assert_series_equal(first(a)["volume_hm3"], first(b)["volume_hm3"], rtol=1e-6)
+    assert a.summary["objective_cny"] == pytest.approx(b.summary["objective_cny"], rel=1e-9)
+    with pytest.raises(gridopt.UsageError, match="not one of the case's snapshots"):
+        net.slice(net.snapshots[0] - pd.Timedelta(hours=1), 24)

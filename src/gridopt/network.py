@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import CaseError, Problem
+from .errors import CaseError, Problem, UsageError
 from .schema import COMPONENTS, SCHEMA, SERIES
 
 DEFAULT_PENALTIES: dict[str, float] = {
@@ -311,10 +311,29 @@ class Network:
         return replace(self, **changes)
 
     def slice(self, start: pd.Timestamp, hours: int) -> Network:
-        """The same network with its series cut to `hours` snapshots from `start`."""
+        """The same network with its series cut to `hours` snapshots from `start`. It begins as a horizon
+        starting at `start` does: reservoirs with a target series start on it (within their limits)."""
         pos = self.snapshots.get_indexer([pd.Timestamp(start)])[0]
+        if pos < 0:
+            raise UsageError(f"{self.name}: {start} is not one of the case's snapshots")
         series = {k: v.iloc[pos:pos + hours] for k, v in self.series.items()}
-        return replace(self, series=series, config={**self.config, "timeseries_start": str(pd.Timestamp(start))})
+        tables = dict(self.tables)
+        planned = self.planned_volumes(pos)
+        if pos > 0 and len(planned):
+            tables["reservoirs"] = self.tables["reservoirs"].copy()
+            tables["reservoirs"].loc[planned.index, "volume_initial_hm3"] = planned
+        return replace(self, tables=tables, series=series,
+                       config={**self.config, "timeseries_start": str(pd.Timestamp(start))})
+
+    def planned_volumes(self, pos: int) -> pd.Series:
+        """The target series' volumes at snapshot position `pos`, within each reservoir's limits (hm3): where a
+        horizon starting at that snapshot begins (reservoirs without a target series are left out)."""
+        plan = self.series.get("volume_target_hm3")
+        res = self.tables["reservoirs"]
+        if plan is None or not len(res):
+            return pd.Series(dtype=float)
+        cols = [r for r in plan.columns if r in res.index]
+        return plan.iloc[pos][cols].astype(float).clip(res.loc[cols, "volume_min_hm3"], res.loc[cols, "volume_max_hm3"])
 
     def durations(self, rows: slice | np.ndarray | None = None) -> np.ndarray:
         """Hours per snapshot at positions `rows` (all by default; 1 for hourly cases, more in a resampled

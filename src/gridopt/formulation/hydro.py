@@ -193,11 +193,10 @@ def initial_volume(ctx: Context, res: pd.DataFrame) -> np.ndarray:
     """Volume before the first hour (hm3): volume_initial_hm3 at the start of the series; a horizon starting
     later begins on the target series (the rule curve's planned volume) where the case gives one; a carried
     state (rolling horizons) overrides both for the reservoirs it names."""
-    v0 = res["volume_initial_hm3"].to_numpy(dtype=float).copy()
-    has = ctx.has_series("volume_target_hm3", res.index)
-    if ctx.rows.start > 0 and has.any():
-        target = ctx.net.series_values("volume_target_hm3", res.index[has], slice(ctx.rows.start, ctx.rows.start + 1))[0]
-        v0[has] = np.clip(target, res["volume_min_hm3"].to_numpy()[has], res["volume_max_hm3"].to_numpy()[has])
+    v0 = res["volume_initial_hm3"].to_numpy(dtype=float)
+    if ctx.rows.start > 0:
+        planned = ctx.net.planned_volumes(ctx.rows.start).reindex(res.index).to_numpy()
+        v0 = np.where(np.isnan(planned), v0, planned)
     return ctx.pick(ctx.state.volume_hm3, res.index, v0)
 
 
