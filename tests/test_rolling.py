@@ -288,6 +288,18 @@ def test_cli_runs_rolling_windows_in_two_chains_by_default(small_case, tmp_path)
     assert modes == {"": ("parallel", 2, 0, 3, "targets"), "--chains 1 --guide rule": ("sequential", 1, 0, 3, "rule"),
                      "--parallel": ("parallel", 3, 0, 3, "targets"),
                      "--tail end --tail-block 2": ("parallel", 2, 3, 2, "targets")}
+    # --passes N: every pass's objective is reported and the cheapest pass is the result
+    out = tmp_path / "passes"
+    assert main(["run", str(small_case), "--hours", "6", "--window", "2", "--overlap", "1", "--chains", "1",
+                 "--passes", "2", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    info = summary["rolling"]
+    assert info["passes"] == 2 and len(info["pass_objectives_cny"]) == 2
+    assert summary["objective_cny"] == pytest.approx(min(info["pass_objectives_cny"]), rel=1e-12)
+    assert info["pass_objectives_cny"][info["best_pass"] - 1] == min(info["pass_objectives_cny"])
+    with pytest.raises(SystemExit) as exc:
+        main(["run", str(small_case), "--hours", "6", "--window", "2", "--passes", "0", "--out", str(tmp_path / "bad")])
+    assert exc.value.code == 2
     assert main(["run", str(small_case), "--hours", "6", "--window", "2", "--parallel", "--chains", "2",
                  "--out", str(tmp_path / "bad")]) == 2
     assert not (tmp_path / "bad").exists()
