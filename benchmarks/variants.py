@@ -86,21 +86,24 @@ def pypsa_variants() -> list[Variant]:
 
 
 def rolling_variants() -> list[Variant]:
-    """One LP vs rolling windows: sequential with 24 h of hourly look-ahead, then also two weeks in 3-h blocks,
-    each aiming at the coarse solve's volumes (the default guide) or at the case's plan; and the default's
-    two chains, and every window alone, on 2 processes."""
-    seq = {"window": 168, "overlap": 24}
-    tail = {**seq, "tail": 336, "tail_block": 3}
+    """One LP vs rolling windows aiming at the coarse solve's volumes: sequential with 24 h of hourly
+    look-ahead; with 6 h and then 120 h in 3-h blocks (the default look-ahead); with 24 h and then 336 h in
+    3-h blocks; the plan as guide; the default's two chains, with either look-ahead; every window alone."""
+    old = {"window": 168, "overlap": 24, "tail": 0}
+    new = {"window": 168, "overlap": 6, "tail": 120, "tail_block": 3}
+    long = {"window": 168, "overlap": 24, "tail": 336, "tail_block": 3}
     coarse, plan = {"guide": "targets"}, {"guide": "rule"}
+    chains, alone = {"parallel": True, "processes": 2, "chains": 2}, {"parallel": True, "processes": 2}
     return [BASELINE,
-            Variant("rolling 168+24 h", path="rolling", rolling={**seq, **coarse}),
-            Variant("rolling 168+24 h + 336 h in 3-h blocks", path="rolling", rolling={**tail, **coarse}),
-            Variant("rolling 168+24 h, plan", path="rolling", rolling={**seq, **plan}),
-            Variant("rolling 168+24 h + 336 h in 3-h blocks, plan", path="rolling", rolling={**tail, **plan}),
-            Variant("2 chains 168+24 h (default)", path="rolling",
-                    rolling={**seq, **coarse, "parallel": True, "processes": 2, "chains": 2}),
-            Variant("parallel 168+24 h, 2 processes", path="rolling",
-                    rolling={**seq, **coarse, "parallel": True, "processes": 2})]
+            Variant("rolling 168+24 h", path="rolling", rolling={**old, **coarse}),
+            Variant("rolling 168+6 h + 120 h in 3-h blocks", path="rolling", rolling={**new, **coarse}),
+            Variant("rolling 168+24 h + 336 h in 3-h blocks", path="rolling", rolling={**long, **coarse}),
+            Variant("rolling 168+24 h, plan", path="rolling", rolling={**old, **plan}),
+            Variant("2 chains 168+6 h + 120 h in 3-h blocks (default)", path="rolling",
+                    rolling={**new, **coarse, **chains}),
+            Variant("2 chains 168+24 h", path="rolling", rolling={**old, **coarse, **chains}),
+            Variant("parallel 168+6 h + 120 h in 3-h blocks, 2 processes", path="rolling",
+                    rolling={**new, **coarse, **alone})]
 
 
 COMPARISONS = {

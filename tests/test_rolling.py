@@ -9,6 +9,7 @@ import pytest
 import gridopt
 from gridopt.checks import check_tables
 from gridopt.rolling import dispatch_rolling, plan_windows
+from gridopt.solvers.highs import has_solver
 from gridopt.synthetic import synthetic_network
 
 K = 3600 / 1e6
@@ -136,7 +137,9 @@ def test_rolling_stitches_a_feasible_dispatch_near_the_optimum(syn, parallel, ch
     assert roll.summary["status"] == "optimal"
     info = roll.summary["rolling"]
     assert info["windows"] == 5 and info["chains"] == (chains or 5 if parallel else 1)
-    assert roll.summary["algorithm"] == info["coarse_algorithm"] == "ipx"  # small LPs: IPX throughout
+    # windows are small LPs, on IPX; the coarse solve runs HiPO where it is installed
+    assert info["coarse_algorithm"] == ("hipo" if has_solver("hipo") else "ipx")
+    assert roll.summary["algorithm"] == "ipx"
     t = roll.tables
     assert t["prices"]["hour"].nunique() == 120 and len(t["prices"]) == 120 * len(syn.tables["buses"])
     assert check_tables(t) == []
@@ -278,15 +281,17 @@ def test_cli_runs_rolling_windows_in_two_chains_by_default(small_case, tmp_path)
 
     from gridopt.cli import main
     modes = {}
-    for extra in ([], ["--chains", "1", "--guide", "rule"], ["--parallel"], ["--tail", "end", "--tail-block", "2"]):
+    for extra in ([], ["--chains", "1", "--guide", "rule", "--tail", "0"], ["--parallel"],
+                  ["--tail", "end", "--tail-block", "2"]):
         out = tmp_path / f"out{len(modes)}"
         assert main(["run", str(small_case), "--hours", "6", "--window", "2", "--overlap", "1", "--out", str(out),
                      *extra]) == 0
         info = json.loads((out / "summary.json").read_text())["rolling"]
         modes[" ".join(extra)] = (info["mode"], info["chains"], info["tail_hours"], info["tail_block_hours"],
                                   info["guide"])
-    assert modes == {"": ("parallel", 2, 0, 3, "targets"), "--chains 1 --guide rule": ("sequential", 1, 0, 3, "rule"),
-                     "--parallel": ("parallel", 3, 0, 3, "targets"),
+    assert modes == {"": ("parallel", 2, 3, 3, "targets"),
+                     "--chains 1 --guide rule --tail 0": ("sequential", 1, 0, 3, "rule"),
+                     "--parallel": ("parallel", 3, 3, 3, "targets"),
                      "--tail end --tail-block 2": ("parallel", 2, 3, 2, "targets")}
     # --passes N: every pass's objective is reported and the cheapest pass is the result
     out = tmp_path / "passes"
@@ -339,7 +344,7 @@ def test_windows_aimed_at_the_optimum_keep_its_water(june_4d):
     from gridopt.rolling import water_path
     net, mono = june_4d
     path = water_path(net, mono)
-    roll = dispatch_rolling(net, start="2025-06-01", hours=96, window=48, overlap=24, volumes=path)
+    roll = dispatch_rolling(net, start="2025-06-01", hours=96, window=48, overlap=24, tail=0, volumes=path)
     assert roll.summary["rolling"]["guide"] == "volumes" and roll.summary["rolling"]["windows"] == 2
     energy = pd.Series(build_lp(net, start="2025-06-01", hours=1).data["mwh_per_hm3"],
                        index=net.active("reservoirs").index)
@@ -365,7 +370,7 @@ def test_chains_meet_within_the_rule_curves():
     Dagangshan) otherwise started below their rule minimum, and a year paid 0.25 G CNY for it at its join."""
     from gridopt.network import load_case
     net = load_case("sichuan_chongqing")
-    r = dispatch_rolling(net, start="2025-06-30", hours=96, window=48, overlap=24, parallel=True, chains=2,
+    r = dispatch_rolling(net, start="2025-06-30", hours=96, window=48, overlap=24, tail=0, parallel=True, chains=2,
                          processes=1)
     assert r.summary["rolling"]["chains"] == 2
     hy = r.tables["hydro"]
@@ -381,8 +386,8 @@ def test_later_passes_aim_at_the_water_the_pass_before_found(june_4d):
     """passes=2: the second pass's windows aim at the first pass's water path; the cheaper pass is kept and
     every pass's objective is reported."""
     net, mono = june_4d
-    one = dispatch_rolling(net, start="2025-06-01", hours=96, window=48, overlap=24)
-    two = dispatch_rolling(net, start="2025-06-01", hours=96, window=48, overlap=24, passes=2)
+    one = dispatch_rolling(net, start="2025-06-01", hours=96, window=48, overlap=24, tail=0)
+    two = dispatch_rolling(net, start="2025-06-01", hours=96, window=48, overlap=24, tail=0, passes=2)
     info = two.summary["rolling"]
     assert info["passes"] == 2 and len(info["pass_objectives_cny"]) == 2
     assert info["pass_objectives_cny"][0] == pytest.approx(one.summary["objective_cny"], rel=1e-6)
@@ -391,6 +396,7 @@ def test_later_passes_aim_at_the_water_the_pass_before_found(june_4d):
     assert check_tables(two.tables) == []
     # the second pass alone: the first pass's water as the guide
     from gridopt.rolling import water_path
-    again = dispatch_rolling(net, start="2025-06-01", hours=96, window=48, overlap=24, volumes=water_path(net, one))
+    again = dispatch_rolling(net, start="2025-06-01", hours=96, window=48, overlap=24, tail=0,
+                             volumes=water_path(net, one))
     assert again.summary["objective_cny"] == pytest.approx(info["pass_objectives_cny"][1], rel=1e-6)
     print("passes", [round(o / 1e6, 3) for o in info["pass_objectives_cny"]], "one LP", mono.summary["objective_cny"] / 1e6)

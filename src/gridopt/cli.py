@@ -102,10 +102,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=None, metavar="HOURS",
                    help="rolling horizon: hours kept per window (0 = one LP; default: one LP up to "
                         f"{AUTO_ROLLING_HOURS} h, else 168-h windows guided by a coarse daily solve)")
-    p.add_argument("--overlap", type=int, default=24, metavar="HOURS", help="look-ahead hours per window (default 24)")
-    p.add_argument("--tail", type=_tail_hours, default=0, metavar="HOURS",
+    p.add_argument("--overlap", type=int, default=6, metavar="HOURS",
+                   help="hourly look-ahead hours per window (default 6; the coarse look-ahead follows)")
+    p.add_argument("--tail", type=_tail_hours, default=120, metavar="HOURS",
                    help="coarse look-ahead after a window's hourly hours, in blocks of --tail-block hours "
-                        "(0 = none, the default; 'end' = to the horizon's end)")
+                        "(default 120; 0 = none; 'end' = to the horizon's end)")
     p.add_argument("--tail-block", type=_positive_int, default=3, metavar="HOURS",
                    help="hours per snapshot in the coarse look-ahead (default 3: keeps the daily peaks)")
     p.add_argument("--guide", choices=["rule", "targets", "values"], default=None,
