@@ -44,12 +44,15 @@
    meet: water, charge or gas a window left above the next one's start (dropped) or below it (created;
    only where an elastic volume target was missed), and committed capacity found at a window's start,
    whose start-up cost the stitched objective adds. A chain's start volumes also stay within the case's
-   rule curves at that hour. On June 2025, 2 chains cost +2.9 % against one LP where one chain costs
-   +2.4 % and one window per chain +4.1 %; on the full year (measured with the plan as guide) 2 chains
-   cost 0.03 % more than one and take half the time.
+   rule curves at that hour. Gap to one LP with the default look-ahead, June 2025 / August-September
+   2025: one chain +0.65 / +3.5 %, 2 chains +0.90 / +3.7 %, one window per chain +4.0 / +11 % (whose
+   windows start on the guide's volumes every week and pay for it: with 24 h of hourly look-ahead and no
+   tail, +3.9 / +4.9 %). On the full year (measured with the plan as guide and no tail) 2 chains cost
+   0.03 % more than one and take half the time.
 4. Passes: with `passes` > 1, each pass after the first aims its windows at the water path (`water_path`)
-   the pass before found, and the cheapest pass is returned. June 2025, sequential: +2.41 / +1.68 /
-   +1.28 % after 1 / 2 / 3 passes; August-September +4.16 / +3.90 / +3.91 %.
+   the pass before found, and the cheapest pass is returned. June 2025, sequential 168 + 24 h without a
+   tail (before the tail became the default): +2.41 / +1.68 / +1.28 % after 1 / 2 / 3 passes;
+   August-September +4.16 / +3.90 / +3.91 %.
 Only the first `window` hours of each window are kept; the kept hours together cover the horizon once.
 """
 
