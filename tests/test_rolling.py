@@ -382,6 +382,28 @@ def test_chains_meet_within_the_rule_curves():
     assert (join.loc[has, "volume_hm3"] >= rule[has] - 1e-6).all()
 
 
+def test_chains_start_within_a_rule_curve_that_steps_up_where_they_meet():
+    """The shipped rule curves step at midnight, where chains meet. A chain starts within the curves of the
+    hour before it and of its own first hour: the day-1 coarse volume, all a daily model must hold, is short
+    of the minimum that holds from the first hour of day 2."""
+    from tiny import buses, net, series
+    hours = 48
+    n = net({"buses": buses("a"),
+             "generators": [{"name": "coal", "bus": "a", "carrier": "coal", "p_nom": 100, "marginal_cost": 300},
+                            {"name": "gas", "bus": "a", "carrier": "gas", "p_nom": 500, "marginal_cost": 600}],
+             "reservoirs": [{"name": "dam", "bus": "a", "p_nom": 100.0, "production_mw_per_m3s": 1.0,
+                             "volume_min_hm3": 1.0, "volume_max_hm3": 100.0, "volume_initial_hm3": 20.0}]},
+            # water is worth more on day 1 (gas at the margin) than on day 2 (coal): the daily model spends it
+            # on day 1 down to what day 2 needs to end on its minimum
+            {"load_firm_mw": series(hours, a=[150.0] * 24 + [80.0] * 24), "inflow_m3s": series(hours, dam=10.0),
+             "volume_min_rule_hm3": series(hours, dam=[5.0] * 24 + [15.0] * 24)}, hours=hours)
+    r = dispatch_rolling(n, window=24, overlap=0, tail=0, parallel=True, chains=2, processes=1)
+    hy = r.tables["hydro"].set_index("hour")
+    assert hy["rule_min_violation_hm3"].max() < 1e-6  # 0.83 hm3 at hour 24 before
+    assert hy["volume_hm3"].iloc[24] >= 15.0 - 1e-6
+    assert r.summary["penalties_cny"]["rule_curve_cny"] < 1e-3
+
+
 def test_later_passes_aim_at_the_water_the_pass_before_found(june_4d):
     """passes=2: the second pass's windows aim at the first pass's water path; the cheaper pass is kept and
     every pass's objective is reported."""
