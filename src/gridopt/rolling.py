@@ -420,7 +420,7 @@ def _boundaries(net: Network, coarse: Result, guide: str, t0: pd.Timestamp, v_st
                 vol = np.maximum(vol - transit, res_tab.loc[vol.index, "volume_min_hm3"])
             # and within the case's rule curves at that hour and the next, the next chain's first: the curves
             # step at midnight, where chains meet (Xiluodu's minimum rises 75 hm3 on 26 September 2025, which a
-            # chain starting on the day before's minimum could not make up in a week: 0.6 G CNY of penalties)
+            # chain starting on the day before's minimum could not make up at once: 0.6 G CNY of penalties)
             for series, bound in (("volume_min_rule_hm3", np.fmax), ("volume_max_rule_hm3", np.fmin)):
                 rule = net.series.get(series)
                 hours = [h for h in (when, when + pd.Timedelta(hours=1)) if rule is not None and h in rule.index]
