@@ -318,8 +318,8 @@ class Network:
             raise UsageError(f"{self.name}: {start} is not one of the case's snapshots")
         series = {k: v.iloc[pos:pos + hours] for k, v in self.series.items()}
         tables = dict(self.tables)
-        planned = self.planned_volumes(pos)
-        if pos > 0 and len(planned):
+        planned = self.planned_volumes(pos) if pos > 0 else pd.Series(dtype=float)
+        if len(planned):
             tables["reservoirs"] = self.tables["reservoirs"].copy()
             tables["reservoirs"].loc[planned.index, "volume_initial_hm3"] = planned
         return replace(self, tables=tables, series=series,

@@ -423,10 +423,10 @@ def _boundaries(net: Network, coarse: Result, guide: str, t0: pd.Timestamp, v_st
             # chain starting on the day before's minimum could not make up at once: 0.6 G CNY of penalties)
             for series, bound in (("volume_min_rule_hm3", np.fmax), ("volume_max_rule_hm3", np.fmin)):
                 rule = net.series.get(series)
-                hours = [h for h in (when, when + pd.Timedelta(hours=1)) if rule is not None and h in rule.index]
-                if hours:
+                at = [] if rule is None else [h for h in (when, when + pd.Timedelta(hours=1)) if h in rule.index]
+                if at:
                     cols = [r for r in rule.columns if r in vol.index]
-                    vol[cols] = bound(vol[cols], bound.reduce(rule.loc[hours, cols].to_numpy(), axis=0))
+                    vol[cols] = bound(vol[cols], bound.reduce(rule.loc[at, cols].to_numpy(), axis=0))
             st.volume_hm3 = vol.to_dict()
         if len(soc_c.columns):
             st.soc_mwh = _interp(soc_c, t0, pd.Series(dtype=float), when, coarse_hours).to_dict()
