@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 PHASE_COLUMNS = (("build_s", "build s"), ("pass_s", "pass s"), ("run_s", "HiGHS run s"),
-                 ("run_cpu_s", "run CPU s"), ("extract_s", "extract s"))
+                 ("run_cpu_s", "run CPU s"), ("extract_s", "extract s"), ("total_s", "total s"))
 PRESOLVE_OFF = ", presolve off"
 
 
@@ -187,6 +187,8 @@ def markdown(doc: dict[str, Any]) -> str:
            + f" · load average at start {', '.join(f'{x:.2f}' for x in m.get('load_average') or [])}", "",
            ("Seconds per phase: build = build_lp + CSC assembly; pass = make_highs (options, HighsLp, passModel); "
             "HiGHS run = Highs.run() (run CPU = its CPU seconds, steadier on a shared machine); extract = read_solution + engine.finish (tables, balance checks, summary). "
+            "total = the phases' sum, or for rolling the whole run's wall time, while its HiGHS run sums "
+            "every window's and the coarse solve's, side by side in parallel modes. "
             "Overhead = (build + pass + extract) / HiGHS run. Peak RSS = the measuring process's maximum "
             "resident set (one process per measurement)."), ""]
     out += results_table(doc["results"])
