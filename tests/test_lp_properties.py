@@ -228,3 +228,18 @@ def test_random_networks_balance_and_formulations_agree(n, carbon_price):
     check_physics(n, r)
     a = gridopt.dispatch(n, carbon_price=carbon_price, kvl="angles")
     assert a.summary["objective_cny"] == pytest.approx(r.summary["objective_cny"], rel=1e-6, abs=1e-4)
+
+
+def test_a_subnormal_load_is_zero_load():
+    """Input can hold numbers like 4e-308 MW (found by the random networks above): HiGHS's interior point code
+    failed on such a right-hand side ("Solve error"). The LP takes magnitudes below 1e-12 as zero."""
+    from tiny import buses, net
+    n = net({"buses": buses("a", "b", region=["A", "B"]),
+             "lines": [{"name": "ab", "bus0": "a", "bus1": "b", "x": 5.0, "s_nom": 50.0}],
+             "generators": [{"name": "coal", "bus": "a", "carrier": "coal", "p_nom": 50, "marginal_cost": 0.0}],
+             "storage_units": [{"name": "s", "bus": "a", "p_nom": 10.0, "max_hours": 1.0, "efficiency_store": 0.7,
+                                "efficiency_dispatch": 0.7}]},
+            {"load_firm_mw": series(3, a=0.0, b=[0.0, 0.0, 4.317456e-308])}, hours=3)
+    r = gridopt.dispatch(n)
+    assert r.summary["status"] == "optimal" and r.checks == []
+    assert r.summary["objective_cny"] == pytest.approx(0.0, abs=1e-6)

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 OBJ_SCALE = 1e-3  # LP money unit = 1000 CNY
 INF = np.inf
+TINY = 1e-12  # bounds, right-hand sides and costs smaller than this in magnitude are zero (see `arrays`)
 
 
 @dataclass
@@ -132,10 +133,15 @@ class LinearProgram:
         return self._nrows
 
     def arrays(self) -> dict[str, np.ndarray]:
+        """Bounds and costs as whole arrays. Magnitudes below TINY are taken as zero: a load of 4e-308 MW
+        (a subnormal number, which input data can hold) makes HiGHS's interior point code fail."""
         cat = (lambda k, parts: np.concatenate([p[k] for p in parts]) if parts else np.zeros(0))
-        return {"col_lower": cat(0, self._col_parts), "col_upper": cat(1, self._col_parts),
-                "col_cost": cat(2, self._col_parts), "row_lower": cat(0, self._row_parts),
-                "row_upper": cat(1, self._row_parts)}
+        out = {"col_lower": cat(0, self._col_parts), "col_upper": cat(1, self._col_parts),
+               "col_cost": cat(2, self._col_parts), "row_lower": cat(0, self._row_parts),
+               "row_upper": cat(1, self._row_parts)}
+        for a in out.values():
+            a[np.abs(a) < TINY] = 0.0
+        return out
 
     @property
     def matrix(self) -> sp.csc_matrix:
