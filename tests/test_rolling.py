@@ -130,6 +130,36 @@ def test_the_coarse_solve_leans_to_the_plan_only_where_cost_does_not_tell():
     assert cost(pulled) == pytest.approx(cost(free), rel=1e-6)
 
 
+def test_an_8_hour_guide_keeps_the_water_an_evening_peak_needs():
+    """Coal covers the day on average but not its 8-h evening peak, which only stored water can serve. Water
+    sells best on day 1: a daily guide sends it all east then and leaves days 2 and 3 to shed their peaks;
+    three snapshots a day (the default on short horizons) see the peaks and keep the water for them."""
+    from tiny import buses, net, series
+
+    from gridopt.rolling import coarse_resolution
+    hours = 72
+    day = [60.0] * 16 + [150.0] * 8
+    n = net({"buses": buses("a", "x", region=["A", "external"]),
+             "generators": [{"name": "coal", "bus": "a", "carrier": "coal", "p_nom": 100, "marginal_cost": 300}],
+             "links": [{"name": "east", "bus0": "a", "bus1": "x", "p_nom": 100.0}],
+             "markets": [{"name": "buyer", "bus": "x", "buy_max_mw": 100.0}],
+             "reservoirs": [{"name": "dam", "bus": "a", "p_nom": 100.0, "production_mw_per_m3s": 1.0,
+                             "volume_min_hm3": 1.0, "volume_max_hm3": 100.0, "volume_initial_hm3": 6.0}]},
+            {"load_firm_mw": series(hours, a=day * 3), "inflow_m3s": series(hours, dam=0.0),
+             "buy_price": series(hours, buyer=[500.0] * 24 + [100.0] * 48)}, hours=hours)
+    mono = gridopt.dispatch(n)
+    assert mono.summary["load_shed_mwh"]["total"] == pytest.approx(0.0, abs=1e-6)
+    kw = dict(window=24, overlap=0, tail=0)
+    daily, fine, default = (dispatch_rolling(n, coarse_hours=c, **kw) for c in (24, 8, None))
+    assert coarse_resolution(hours) == 8 and default.summary["rolling"]["coarse_hours"] == 8
+    # the daily guide: about 2 x 400 MWh of peak shed on days 2 and 3
+    assert daily.summary["load_shed_mwh"]["total"] > 700.0
+    for r in (fine, default):
+        assert r.summary["load_shed_mwh"]["total"] == pytest.approx(0.0, abs=1e-3)
+        assert r.summary["objective_cny"] == pytest.approx(mono.summary["objective_cny"], rel=1e-6)
+    assert coarse_resolution(8760) == 24
+
+
 @pytest.mark.parametrize("parallel,chains", [(False, None), (True, None), (True, 2)])
 def test_rolling_stitches_a_feasible_dispatch_near_the_optimum(syn, parallel, chains):
     mono = gridopt.dispatch(syn)
@@ -273,26 +303,36 @@ def test_rolling_with_a_coarse_look_ahead_is_feasible(syn):
     assert -1e-7 <= gap < 0.05, gap
 
 
-def test_cli_runs_rolling_windows_in_two_chains_by_default(small_case, tmp_path):
-    """`run --window` solves windows in 2 chains unless told otherwise; --chains 1 is strictly sequential;
-    --parallel (every window alone) and --chains together are refused. Windows aim at the coarse volumes
-    unless --guide says otherwise."""
+def test_cli_rolling_defaults_follow_the_horizon(small_case, tmp_path, monkeypatch):
+    """`run --window` solves windows in one chain guided by an 8-h coarse solve up to a quarter of a year, and
+    in 2 chains guided by a daily one beyond (SHORT_HORIZON_HOURS, lowered here to 4 h); --chains, --guide,
+    --tail, --tail-block and --coarse-hours say otherwise; --parallel (every window alone) and --chains together
+    are refused."""
     import json
 
+    import gridopt.rolling
     from gridopt.cli import main
-    modes = {}
-    for extra in ([], ["--chains", "1", "--guide", "rule", "--tail", "0"], ["--parallel"],
-                  ["--tail", "end", "--tail-block", "2"]):
-        out = tmp_path / f"out{len(modes)}"
-        assert main(["run", str(small_case), "--hours", "6", "--window", "2", "--overlap", "1", "--out", str(out),
-                     *extra]) == 0
-        info = json.loads((out / "summary.json").read_text())["rolling"]
-        modes[" ".join(extra)] = (info["mode"], info["chains"], info["tail_hours"], info["tail_block_hours"],
-                                  info["guide"])
-    assert modes == {"": ("parallel", 2, 3, 3, "targets"),
-                     "--chains 1 --guide rule --tail 0": ("sequential", 1, 0, 3, "rule"),
-                     "--parallel": ("parallel", 3, 3, 3, "targets"),
-                     "--tail end --tail-block 2": ("parallel", 2, 3, 2, "targets")}
+
+    def modes(*runs):
+        out = {}
+        for extra in runs:
+            folder = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
+            assert main(["run", str(small_case), "--hours", "6", "--window", "2", "--overlap", "1", "--out",
+                         str(folder), *extra]) == 0
+            info = json.loads((folder / "summary.json").read_text())["rolling"]
+            out[" ".join(extra)] = (info["mode"], info["chains"], info["tail_hours"], info["tail_block_hours"],
+                                    info["guide"], info["coarse_hours"])
+        return out
+
+    assert modes([], ["--chains", "2", "--guide", "rule", "--tail", "0"], ["--parallel"],
+                 ["--tail", "end", "--tail-block", "2", "--coarse-hours", "2"]) == {
+        "": ("sequential", 1, 3, 3, "targets", 8),
+        "--chains 2 --guide rule --tail 0": ("parallel", 2, 0, 3, "rule", 8),
+        "--parallel": ("parallel", 3, 3, 3, "targets", 8),
+        "--tail end --tail-block 2 --coarse-hours 2": ("sequential", 1, 3, 2, "targets", 2)}
+    monkeypatch.setattr(gridopt.rolling, "SHORT_HORIZON_HOURS", 4)
+    assert modes([], ["--chains", "1"]) == {"": ("parallel", 2, 3, 3, "targets", 24),
+                                            "--chains 1": ("sequential", 1, 3, 3, "targets", 24)}
     # --passes N: every pass's objective is reported and the cheapest pass is the result
     out = tmp_path / "passes"
     assert main(["run", str(small_case), "--hours", "6", "--window", "2", "--overlap", "1", "--chains", "1",

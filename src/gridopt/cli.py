@@ -101,7 +101,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=_positive_int, default=1, help="solver threads (default 1: deterministic)")
     p.add_argument("--window", type=int, default=None, metavar="HOURS",
                    help="rolling horizon: hours kept per window (0 = one LP; default: one LP up to "
-                        f"{AUTO_ROLLING_HOURS} h, else 168-h windows guided by a coarse daily solve)")
+                        f"{AUTO_ROLLING_HOURS} h, else 168-h windows guided by a coarse solve)")
     p.add_argument("--overlap", type=int, default=6, metavar="HOURS",
                    help="hourly look-ahead hours per window (default 6; the coarse look-ahead follows)")
     p.add_argument("--tail", type=_tail_hours, default=120, metavar="HOURS",
@@ -109,6 +109,9 @@ def parser() -> argparse.ArgumentParser:
                         "(default 120; 0 = none; 'end' = to the horizon's end)")
     p.add_argument("--tail-block", type=_positive_int, default=3, metavar="HOURS",
                    help="hours per snapshot in the coarse look-ahead (default 3: keeps the daily peaks)")
+    p.add_argument("--coarse-hours", type=_positive_int, default=None, metavar="HOURS",
+                   help="hours per snapshot of the coarse solve that guides rolling windows (default 8 up to "
+                        "2,190 h, else 24)")
     p.add_argument("--guide", choices=["rule", "targets", "values"], default=None,
                    help="what a rolling window aims at when it ends: targets = the coarse solve's volumes "
                         "(default), rule = the case's planned volumes, values = the coarse solve's water values")
@@ -117,7 +120,7 @@ def parser() -> argparse.ArgumentParser:
                         "left at their ends; the cheapest is kept (default 1)")
     p.add_argument("--chains", type=_positive_int, default=None, metavar="N",
                    help="rolling windows in N consecutive chains, each solved in sequence carrying every state, the "
-                        "chains side by side and joined at boundary states (default 2; 1 = strictly sequential)")
+                        "chains side by side and joined at boundary states (default 1 up to 2,190 h, else 2)")
     p.add_argument("--parallel", action="store_true",
                    help="every window on its own, joined at boundary states (the plan or the coarse solve): "
                         "fastest, least exact")
@@ -196,8 +199,10 @@ def cmd_run(args) -> int:
     if window and window < args.hours:
         if args.solver != "highs":
             raise UsageError("rolling horizons run on the fast path: use --solver highs or --window 0")
-        from .rolling import dispatch_rolling
-        chains = args.chains if args.chains is not None else (None if args.parallel else 2)
+        from .rolling import SHORT_HORIZON_HOURS, dispatch_rolling
+        # up to a quarter of a year one chain (accuracy), beyond it 2 side by side (time): see SHORT_HORIZON_HOURS
+        auto = 1 if args.hours <= SHORT_HORIZON_HOURS else 2
+        chains = args.chains if args.chains is not None else (None if args.parallel else auto)
         parallel = args.parallel or (chains or 0) > 1
         if args.parallel and args.chains is not None:
             raise UsageError("--parallel runs every window on its own: leave out --chains, or drop --parallel")
@@ -207,7 +212,7 @@ def cmd_run(args) -> int:
         _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{args.overlap} h look-ahead{tail}), {how}")
         guide = {"guide": args.guide} if args.guide else {}
         res = dispatch_rolling(net, window=window, overlap=args.overlap, tail=args.tail, tail_block=args.tail_block,
-                               **guide, passes=args.passes,
+                               coarse_hours=args.coarse_hours, **guide, passes=args.passes,
                                parallel=parallel, chains=chains if parallel else None,
                                processes=args.processes, threads=args.threads, progress=_progress,
                                highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))
