@@ -46,9 +46,9 @@
    only where an elastic volume target was missed), and committed capacity found at a window's start,
    whose start-up cost the stitched objective adds. A chain's start volumes also stay within the case's
    rule curves at that hour and the next (they step at midnight). Gap to one LP with the default
-   look-ahead, June 2025 / August-September 2025: one chain +0.65 / +3.5 %, 2 chains +0.90 / +3.7 %, one
-   window per chain +4.0 / +4.2 % (+11 % on August-September while chains started within the curves of the
-   hour before only). On the full year (measured with the plan as guide and no tail) 2 chains cost 0.03 %
+   look-ahead, June 2025 / August-September 2025, 8-h / daily guide: one chain +0.43 / +0.65 % and
+   +2.5 / +3.5 %, 2 chains +0.76 / +0.90 % and +4.2 / +3.7 %, one window per chain +2.5 / +4.0 % and
+   +5.1 / +4.2 % (benchmark records of 27 November 2026). On the full year (measured with the plan as guide and no tail) 2 chains cost 0.03 %
    more than one and take half the time.
 4. Passes: with `passes` > 1, each pass after the first aims its windows at the water path (`water_path`)
    the pass before found, and the cheapest pass is returned. June 2025, sequential 168 + 24 h without a
@@ -154,11 +154,10 @@ PLAN_PULL_CNY_PER_MWH_H = 0.05
 # Horizons up to a quarter of a year favour accuracy, longer ones time. Up to SHORT_HORIZON_HOURS the coarse
 # solve has 8-h snapshots (three a day: the evening peak apart from the night, which decides how much water a
 # day needs and when it sells best; a daily model averages both away) and the command line solves the windows
-# in one chain; beyond, the coarse solve is daily and the command line runs 2 chains. Gap to one LP,
-# sequential windows, 8-h against daily guide: June 2025 +0.39 / +0.65 %, August-September +2.4 / +3.3 %
-# (one LP on 1,464 h); in 2 chains +0.73 / +0.90 % and +4.0 / +3.7 % (the chains meet on the guide's state,
-# and the 8-h one's is no easier to reach; 2-chain figures with the coarse solve run without crossover, which
-# moved the sequential ones by 0.03 points or less). A year in 8-h snapshots (1,095, 1.4 M nonzeros) takes 85 s on
+# in one chain; beyond, the coarse solve is daily and the command line runs 2 chains. Gap to one LP with the
+# default look-ahead, 8-h against daily guide: sequential, June 2025 +0.43 / +0.65 %, August-September
+# +2.5 / +3.5 %; in 2 chains +0.76 / +0.90 % and +4.2 / +3.7 % (the chains meet on the guide's own state,
+# and the 8-h one's is no easier to reach). A year in 8-h snapshots (1,095, 1.4 M nonzeros) takes 85 s on
 # HiPO without crossover (221 s with) against 22 s daily, and the year in 2 chains came out at 63.95 against
 # 63.93 G CNY in 11:05 against 9:10: nothing gained there for the time.
 SHORT_HORIZON_HOURS = 2190
