@@ -138,9 +138,9 @@ def test_rolling_comparison_measures_windows_against_one_lp():
         assert r["rolling"]["chains"] == (chains or 3 if parallel else 1)
         assert _positive(r["total_s"]) and _positive(r["run_s"]) and r["rows"] < one["rows"]
         gap = (r["objective_cny"] - one["objective_cny"]) / abs(one["objective_cny"])
-        # sequential windows are exact here; windows joined at the guide's states pay for them (4.5-5.3 %,
+        # sequential windows find the optimum here; windows joined at the guide's states pay for them (4.5-5.3 %,
         # with an 8-h or a daily guide)
-        assert -1e-7 <= gap < (1e-6 if not parallel else 0.06), (gap, r["objective_cny"], one["objective_cny"])
+        assert -1e-7 <= gap < (1e-4 if not parallel else 0.06), (gap, r["objective_cny"], one["objective_cny"])
         assert ("rss_parallel_bound_mb" in r) == parallel
 
 

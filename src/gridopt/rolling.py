@@ -48,8 +48,8 @@
    rule curves at that hour and the next (they step at midnight). Gap to one LP with the default
    look-ahead, June 2025 / August-September 2025, 8-h / daily guide: one chain +0.43 / +0.65 % and
    +2.5 / +3.5 %, 2 chains +0.76 / +0.90 % and +4.2 / +3.7 %, one window per chain +2.5 / +4.0 % and
-   +5.1 / +4.2 % (benchmark records of 27 November 2026). On the full year (measured with the plan as guide and no tail) 2 chains cost 0.03 %
-   more than one and take half the time.
+   +5.1 / +4.2 % (benchmark records of 27 November 2026). On the full year (measured with the plan as
+   guide and no tail) 2 chains cost 0.03 % more than one and take half the time.
 4. Passes: with `passes` > 1, each pass after the first aims its windows at the water path (`water_path`)
    the pass before found, and the cheapest pass is returned. June 2025, sequential 168 + 24 h without a
    tail (before the tail became the default): +2.41 / +1.68 / +1.28 % after 1 / 2 / 3 passes;
