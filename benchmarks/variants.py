@@ -88,8 +88,9 @@ def pypsa_variants() -> list[Variant]:
 def rolling_variants() -> list[Variant]:
     """One LP vs rolling windows aiming at the coarse solve's volumes: 6 h of hourly look-ahead and then 120 h
     in 3-h blocks (the default look-ahead), sequential, guided by an 8-h coarse solve (the default up to 2,190
-    h) and by a daily one; 24 h of hourly look-ahead alone, and with 336 h in 3-h blocks after it; the plan as
-    guide; 2 chains with an 8-h and a daily guide (the default beyond 2,190 h); every window alone."""
+    h), without the credit for water above the targets, and by a daily one; 24 h of hourly look-ahead alone,
+    and with 336 h in 3-h blocks after it; the plan as guide; 2 chains with an 8-h and a daily guide (the
+    default beyond 2,190 h); every window alone."""
     old = {"window": 168, "overlap": 24, "tail": 0}
     new = {"window": 168, "overlap": 6, "tail": 120, "tail_block": 3}
     long = {"window": 168, "overlap": 24, "tail": 336, "tail_block": 3}
@@ -98,6 +99,8 @@ def rolling_variants() -> list[Variant]:
     return [BASELINE,
             Variant("rolling 168+6 h + 120 h in 3-h blocks (default up to 2,190 h)", path="rolling",
                     rolling={**new, **coarse}),
+            Variant("rolling 168+6 h + 120 h in 3-h blocks, no credit", path="rolling",
+                    rolling={**new, **coarse, "credit": False}),
             Variant("rolling 168+6 h + 120 h in 3-h blocks, daily guide", path="rolling",
                     rolling={**new, **coarse, **daily}),
             Variant("rolling 168+24 h", path="rolling", rolling={**old, **coarse}),

@@ -115,6 +115,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--guide", choices=["rule", "targets", "values"], default=None,
                    help="what a rolling window aims at when it ends: targets = the coarse solve's volumes "
                         "(default), rule = the case's planned volumes, values = the coarse solve's water values")
+    p.add_argument("--credit", action=argparse.BooleanOptionalAction, default=None,
+                   help="with --guide targets: water a rolling window keeps above its targets earns the coarse "
+                        "solve's water value (default: on with a guide finer than a day, in one chain)")
     p.add_argument("--passes", type=_positive_int, default=1, metavar="N",
                    help="rolling passes: each after the first aims its windows at the water the pass before "
                         "left at their ends; the cheapest is kept (default 1)")
@@ -212,7 +215,7 @@ def cmd_run(args) -> int:
         _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{args.overlap} h look-ahead{tail}), {how}")
         guide = {"guide": args.guide} if args.guide else {}
         res = dispatch_rolling(net, window=window, overlap=args.overlap, tail=args.tail, tail_block=args.tail_block,
-                               coarse_hours=args.coarse_hours, **guide, passes=args.passes,
+                               coarse_hours=args.coarse_hours, **guide, credit=args.credit, passes=args.passes,
                                parallel=parallel, chains=chains if parallel else None,
                                processes=args.processes, threads=args.threads, progress=_progress,
                                highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))

@@ -150,6 +150,15 @@ def add_hydro(ctx: Context) -> None:
         terminal = np.zeros((T, n))
         terminal[-1] = -value
         lp.add_cost(v, terminal)
+        # water on its way down at the end is the downstream reservoir's: released upstream in the last delay
+        # hours, it earns the value of where it arrives (else a window holds it upstream in its last hours)
+        late = np.zeros((T, n))
+        for j in range(len(u_pos)):
+            after = arrive[:, j] >= T
+            late[after, u_pos[j]] -= value[d_pos[j]] * k[after, 0]
+        if late.any():
+            lp.add_cost(q, late)
+            lp.add_cost(s, late)
     rmask = res["provides_reserve"].to_numpy()
     ctx.reserve.append(Term(q.idx[:, rmask], -coef[rmask], region[rmask]))
     ctx.reserve_const.append((region[rmask], np.broadcast_to(res["p_nom"].to_numpy()[rmask], (T, rmask.sum()))))
