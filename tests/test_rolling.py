@@ -364,9 +364,9 @@ def test_rolling_with_a_coarse_look_ahead_is_feasible(syn):
 
 def test_cli_rolling_defaults_follow_the_horizon(small_case, tmp_path, monkeypatch):
     """`run --window` solves windows in one chain guided by an 8-h coarse solve up to a quarter of a year, and
-    in 2 chains guided by a daily one beyond (SHORT_HORIZON_HOURS, lowered here to 4 h); --chains, --guide,
-    --tail, --tail-block and --coarse-hours say otherwise; --parallel (every window alone) and --chains together
-    are refused."""
+    in 2 chains guided by a daily one beyond (SHORT_HORIZON_HOURS, lowered here to 4 h), crediting water kept
+    above the guide's volumes only in the first; --chains, --guide, --tail, --tail-block, --coarse-hours and
+    --credit/--no-credit say otherwise; --parallel (every window alone) and --chains together are refused."""
     import json
 
     import gridopt.rolling
@@ -380,18 +380,18 @@ def test_cli_rolling_defaults_follow_the_horizon(small_case, tmp_path, monkeypat
                          str(folder), *extra]) == 0
             info = json.loads((folder / "summary.json").read_text())["rolling"]
             out[" ".join(extra)] = (info["mode"], info["chains"], info["tail_hours"], info["tail_block_hours"],
-                                    info["guide"], info["coarse_hours"])
+                                    info["guide"], info["coarse_hours"], info["credit"])
         return out
 
-    assert modes([], ["--chains", "2", "--guide", "rule", "--tail", "0"], ["--parallel"],
-                 ["--tail", "end", "--tail-block", "2", "--coarse-hours", "2"]) == {
-        "": ("sequential", 1, 3, 3, "targets", 8),
-        "--chains 2 --guide rule --tail 0": ("parallel", 2, 0, 3, "rule", 8),
-        "--parallel": ("parallel", 3, 3, 3, "targets", 8),
-        "--tail end --tail-block 2 --coarse-hours 2": ("sequential", 1, 3, 2, "targets", 2)}
+    assert modes([], ["--chains", "2", "--guide", "rule", "--tail", "0"], ["--parallel", "--credit"],
+                 ["--tail", "end", "--tail-block", "2", "--coarse-hours", "2", "--no-credit"]) == {
+        "": ("sequential", 1, 3, 3, "targets", 8, True),
+        "--chains 2 --guide rule --tail 0": ("parallel", 2, 0, 3, "rule", 8, False),
+        "--parallel --credit": ("parallel", 3, 3, 3, "targets", 8, True),
+        "--tail end --tail-block 2 --coarse-hours 2 --no-credit": ("sequential", 1, 3, 2, "targets", 2, False)}
     monkeypatch.setattr(gridopt.rolling, "SHORT_HORIZON_HOURS", 4)
-    assert modes([], ["--chains", "1"]) == {"": ("parallel", 2, 3, 3, "targets", 24),
-                                            "--chains 1": ("sequential", 1, 3, 3, "targets", 24)}
+    assert modes([], ["--chains", "1"]) == {"": ("parallel", 2, 3, 3, "targets", 24, False),
+                                            "--chains 1": ("sequential", 1, 3, 3, "targets", 24, False)}
     # --passes N: every pass's objective is reported and the cheapest pass is the result
     out = tmp_path / "passes"
     assert main(["run", str(small_case), "--hours", "6", "--window", "2", "--overlap", "1", "--chains", "1",

@@ -44,7 +44,8 @@ class Targets:
     volume_hm3: dict[str, float] = field(default_factory=dict)
     soc_min_mwh: dict[str, float] = field(default_factory=dict)
     gas_inventory_min_mm3: dict[str, float] = field(default_factory=dict)
-    # terminal values instead of targets: water and stored energy left at the end are worth this much
+    # terminal values: water and stored energy left at the end are worth this much (water on its way down
+    # then, what the reservoir it flows into gives); beside volume targets, they credit what is kept above them
     water_value_cny_per_hm3: dict[str, float] = field(default_factory=dict)
     soc_value_cny_per_mwh: dict[str, float] = field(default_factory=dict)
     # the case's own end target (its target series at the last hour) belongs to the whole horizon; a window
