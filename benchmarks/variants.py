@@ -86,25 +86,28 @@ def pypsa_variants() -> list[Variant]:
 
 
 def rolling_variants() -> list[Variant]:
-    """One LP vs rolling windows aiming at the coarse solve's volumes: 6 h of hourly look-ahead and then 120 h
-    in 3-h blocks (the default look-ahead), sequential, guided by an 8-h coarse solve (the default up to 2,190
-    h), without the credit for water above the targets, and by a daily one; 24 h of hourly look-ahead alone,
-    and with 336 h in 3-h blocks after it; the plan as guide; 2 chains with an 8-h and a daily guide (the
-    default beyond 2,190 h); every window alone."""
+    """One LP vs rolling windows aiming at the coarse solve's volumes, sequential unless said: 24 h of hourly
+    look-ahead and then 336 h in 3-h blocks, guided by an 8-h coarse solve, water above its volumes credited
+    (the default up to 2,190 h), and without the credit; 6 h and then 120 h in 3-h blocks (the look-ahead
+    beyond 2,190 h), with and without the credit, and with a daily guide; 24 h of hourly look-ahead alone;
+    the plan as guide; 2 chains with an 8-h and a daily guide (the default beyond 2,190 h); every window
+    alone."""
     old = {"window": 168, "overlap": 24, "tail": 0}
     new = {"window": 168, "overlap": 6, "tail": 120, "tail_block": 3}
     long = {"window": 168, "overlap": 24, "tail": 336, "tail_block": 3}
-    coarse, plan, daily = {"guide": "targets"}, {"guide": "rule"}, {"coarse_hours": 24}
+    coarse, plan, daily, bare = {"guide": "targets"}, {"guide": "rule"}, {"coarse_hours": 24}, {"credit": False}
     chains, alone = {"parallel": True, "processes": 2, "chains": 2}, {"parallel": True, "processes": 2}
     return [BASELINE,
-            Variant("rolling 168+6 h + 120 h in 3-h blocks (default up to 2,190 h)", path="rolling",
-                    rolling={**new, **coarse}),
+            Variant("rolling 168+24 h + 336 h in 3-h blocks (default up to 2,190 h)", path="rolling",
+                    rolling={**long, **coarse}),
+            Variant("rolling 168+24 h + 336 h in 3-h blocks, no credit", path="rolling",
+                    rolling={**long, **coarse, **bare}),
+            Variant("rolling 168+6 h + 120 h in 3-h blocks", path="rolling", rolling={**new, **coarse}),
             Variant("rolling 168+6 h + 120 h in 3-h blocks, no credit", path="rolling",
-                    rolling={**new, **coarse, "credit": False}),
+                    rolling={**new, **coarse, **bare}),
             Variant("rolling 168+6 h + 120 h in 3-h blocks, daily guide", path="rolling",
                     rolling={**new, **coarse, **daily}),
             Variant("rolling 168+24 h", path="rolling", rolling={**old, **coarse}),
-            Variant("rolling 168+24 h + 336 h in 3-h blocks", path="rolling", rolling={**long, **coarse}),
             Variant("rolling 168+24 h, plan", path="rolling", rolling={**old, **plan}),
             Variant("2 chains 168+6 h + 120 h in 3-h blocks", path="rolling", rolling={**new, **coarse, **chains}),
             Variant("2 chains, daily guide (default beyond 2,190 h)", path="rolling",

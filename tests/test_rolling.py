@@ -365,7 +365,7 @@ def test_rolling_with_a_coarse_look_ahead_is_feasible(syn):
 def test_cli_rolling_defaults_follow_the_horizon(small_case, tmp_path, monkeypatch):
     """`run --window` solves windows in one chain guided by an 8-h coarse solve up to a quarter of a year, and
     in 2 chains guided by a daily one beyond (SHORT_HORIZON_HOURS, lowered here to 4 h), crediting water kept
-    above the guide's volumes only in the first; --chains, --guide, --tail, --tail-block, --coarse-hours and
+    above the guide's volumes only in the first, and with a longer look-ahead there; --chains, --guide, --tail, --tail-block, --coarse-hours and
     --credit/--no-credit say otherwise; --parallel (every window alone) and --chains together are refused."""
     import json
 
@@ -389,6 +389,8 @@ def test_cli_rolling_defaults_follow_the_horizon(small_case, tmp_path, monkeypat
         "--chains 2 --guide rule --tail 0": ("parallel", 2, 0, 3, "rule", 8, False),
         "--parallel --credit": ("parallel", 3, 3, 3, "targets", 8, True),
         "--tail end --tail-block 2 --coarse-hours 2 --no-credit": ("sequential", 1, 3, 2, "targets", 2, False)}
+    # the look-ahead by horizon: 24 h hourly + 336 h in blocks up to a quarter of a year, 6 + 120 h beyond
+    assert gridopt.rolling.look_ahead(2190) == (24, 336) and gridopt.rolling.look_ahead(2191) == (6, 120)
     monkeypatch.setattr(gridopt.rolling, "SHORT_HORIZON_HOURS", 4)
     assert modes([], ["--chains", "1"]) == {"": ("parallel", 2, 3, 3, "targets", 24, False),
                                             "--chains 1": ("sequential", 1, 3, 3, "targets", 24, False)}

@@ -37,9 +37,10 @@ def _positive_int(text: str) -> int:
     return _whole(text, 1)
 
 
-def _tail_hours(text: str) -> int | None:
-    """Hours of coarse look-ahead: a whole number >= 0, or 'end' (None: to the horizon's end)."""
-    return None if text == "end" else _whole(text, 0)
+def _tail_hours(text: str) -> int | None | str:
+    """Hours of coarse look-ahead: a whole number >= 0, 'end' (None: to the horizon's end) or 'auto' (by the
+    horizon, `rolling.look_ahead`)."""
+    return None if text == "end" else "auto" if text == "auto" else _whole(text, 0)
 
 
 def _nonneg_float(text: str) -> float:
@@ -102,11 +103,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=None, metavar="HOURS",
                    help="rolling horizon: hours kept per window (0 = one LP; default: one LP up to "
                         f"{AUTO_ROLLING_HOURS} h, else 168-h windows guided by a coarse solve)")
-    p.add_argument("--overlap", type=int, default=6, metavar="HOURS",
-                   help="hourly look-ahead hours per window (default 6; the coarse look-ahead follows)")
-    p.add_argument("--tail", type=_tail_hours, default=120, metavar="HOURS",
+    p.add_argument("--overlap", type=int, default=None, metavar="HOURS",
+                   help="hourly look-ahead hours per window (default 24 up to 2,190 h, else 6; the coarse "
+                        "look-ahead follows)")
+    p.add_argument("--tail", type=_tail_hours, default="auto", metavar="HOURS",
                    help="coarse look-ahead after a window's hourly hours, in blocks of --tail-block hours "
-                        "(default 120; 0 = none; 'end' = to the horizon's end)")
+                        "(default 336 up to 2,190 h, else 120; 0 = none; 'end' = to the horizon's end)")
     p.add_argument("--tail-block", type=_positive_int, default=3, metavar="HOURS",
                    help="hours per snapshot in the coarse look-ahead (default 3: keeps the daily peaks)")
     p.add_argument("--coarse-hours", type=_positive_int, default=None, metavar="HOURS",
@@ -197,24 +199,26 @@ def cmd_run(args) -> int:
                          + (" (HiPO comes with highspy-extras)" if args.algorithm == "hipo" else ""))
     net = _load(args)
     window = args.window if args.window is not None else (168 if args.hours > AUTO_ROLLING_HOURS else 0)
-    if window < 0 or args.overlap < 0:
+    if window < 0 or (args.overlap or 0) < 0:
         raise UsageError("--window and --overlap must be >= 0 hours")
     if window and window < args.hours:
         if args.solver != "highs":
             raise UsageError("rolling horizons run on the fast path: use --solver highs or --window 0")
-        from .rolling import SHORT_HORIZON_HOURS, dispatch_rolling
+        from .rolling import SHORT_HORIZON_HOURS, dispatch_rolling, look_ahead
         # up to a quarter of a year one chain (accuracy), beyond it 2 side by side (time): see SHORT_HORIZON_HOURS
         auto = 1 if args.hours <= SHORT_HORIZON_HOURS else 2
+        overlap = look_ahead(args.hours)[0] if args.overlap is None else args.overlap
+        tail_h = look_ahead(args.hours)[1] if args.tail == "auto" else args.tail
         chains = args.chains if args.chains is not None else (None if args.parallel else auto)
         parallel = args.parallel or (chains or 0) > 1
         if args.parallel and args.chains is not None:
             raise UsageError("--parallel runs every window on its own: leave out --chains, or drop --parallel")
-        tail = "" if args.tail == 0 else f", then {'to the end' if args.tail is None else f'{args.tail} h'} " \
+        tail = "" if tail_h == 0 else f", then {'to the end' if tail_h is None else f'{tail_h} h'} " \
             f"in {args.tail_block}-h blocks"
         how = "each window on its own" if chains is None else "in sequence" if chains == 1 else f"in {chains} chains"
-        _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{args.overlap} h look-ahead{tail}), {how}")
+        _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{overlap} h look-ahead{tail}), {how}")
         guide = {"guide": args.guide} if args.guide else {}
-        res = dispatch_rolling(net, window=window, overlap=args.overlap, tail=args.tail, tail_block=args.tail_block,
+        res = dispatch_rolling(net, window=window, overlap=overlap, tail=tail_h, tail_block=args.tail_block,
                                coarse_hours=args.coarse_hours, **guide, credit=args.credit, passes=args.passes,
                                parallel=parallel, chains=chains if parallel else None,
                                processes=args.processes, threads=args.threads, progress=_progress,

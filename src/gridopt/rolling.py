@@ -22,12 +22,13 @@
    that, a window stops its releases in its last hours to hold that water in its targets, and spends as
    much earlier: windows aimed at the one-LP optimum's own daily volumes then cost +57 % on June 2025;
    counting it, +0.03 %.) So the gap to the one LP is the guide's: see the README's rolling section.
-   After its `overlap` hourly hours of look-ahead (default 6) a window sees `tail` more hours (default
-   120; None: to the horizon's end) in blocks of `tail_block` hours (default 3), a mixed-resolution network
-   (`Network.resample(keep=)`); its targets then hold at the tail's end. Sequential, on June 2025, the gap to
-   one LP is +2.4 % with 24 h of hourly look-ahead and no tail, and with a tail in 3-h blocks after 0 / 6 /
-   24 hourly hours: 96 h +1.2 %; 120 h +0.75 / +0.67 %; 168 h +0.66 / +0.53 %; 336 h +0.53 / - / +0.48 %.
-   6 + 120 h makes 214 snapshots per window against 192, and keeps a full year within 10 minutes. The
+   After its `overlap` hourly hours of look-ahead a window sees `tail` more hours (None: to the horizon's
+   end) in blocks of `tail_block` hours (default 3), a mixed-resolution network (`Network.resample(keep=)`);
+   its targets then hold at the tail's end. By default (`look_ahead`) 24 + 336 h up to a quarter of a year
+   and 6 + 120 h beyond. Sequential, on June 2025 with the daily guide and no credit, the gap to one LP is
+   +2.4 % with 24 h of hourly look-ahead and no tail, and with a tail in 3-h blocks after 0 / 6 / 24 hourly
+   hours: 96 h +1.2 %; 120 h +0.75 / +0.67 %; 168 h +0.66 / +0.53 %; 336 h +0.53 / - / +0.48 %. 6 + 120 h
+   makes 214 snapshots per window (24 + 336 h: 304), and keeps a full year within 10 minutes. The
    hourly hours before the tail keep a window's end feasible hour by hour (with none, windows of a year
    started below the rising rule minimum: 0.40 G CNY of rule-curve penalties). The blocks must keep the
    daily shape: a two-week tail (guided by the plan, before targets counted the water in transit) gave
@@ -50,11 +51,12 @@
    meet: water, charge or gas a window left above the next one's start (dropped) or below it (created;
    only where an elastic volume target was missed), and committed capacity found at a window's start,
    whose start-up cost the stitched objective adds. A chain's start volumes also stay within the case's
-   rule curves at that hour and the next (they step at midnight). Gap to one LP with the default
-   look-ahead, June 2025 / August-September 2025, 8-h / daily guide: one chain +0.43 / +0.65 % and
-   +2.5 / +3.5 %, 2 chains +0.76 / +0.90 % and +4.2 / +3.7 %, one window per chain +2.5 / +4.0 % and
-   +5.1 / +4.2 % (benchmark records of 27 November 2026). On the full year (measured with the plan as
-   guide and no tail) 2 chains cost 0.03 % more than one and take half the time.
+   rule curves at that hour and the next (they step at midnight). Gap to one LP with 6 + 120 h of
+   look-ahead and no credit, June 2025 / August-September 2025: 2 chains +0.68 / +4.2 % (8-h guide) and
+   +0.90 / +3.7 % (daily), one window per chain +2.5 / +5.1 % (8-h), against +0.41 / +2.5 % in one chain
+   (benchmark records of 27 November 2026; one chain with the short-horizon defaults: +0.42 / +0.05 %). On
+   the full year (measured with the plan as guide and no tail) 2 chains cost 0.03 % more than one and take
+   half the time.
 4. Passes: with `passes` > 1, each pass after the first aims its windows at the water path (`water_path`)
    the pass before found, and the cheapest pass is returned. June 2025, sequential 168 + 24 h without a
    tail (before the tail became the default): +2.41 / +1.68 / +1.28 % after 1 / 2 / 3 passes;
@@ -158,13 +160,16 @@ PLAN_PULL_CNY_PER_MWH_H = 0.05
 
 # Horizons up to a quarter of a year favour accuracy, longer ones time. Up to SHORT_HORIZON_HOURS the coarse
 # solve has 8-h snapshots (three a day: the evening peak apart from the night, which decides how much water a
-# day needs and when it sells best; a daily model averages both away) and the command line solves the windows
-# in one chain; beyond, the coarse solve is daily and the command line runs 2 chains. Gap to one LP with the
-# default look-ahead, 8-h against daily guide: sequential, June 2025 +0.43 / +0.65 %, August-September
-# +2.5 / +3.5 %; in 2 chains +0.76 / +0.90 % and +4.2 / +3.7 % (the chains meet on the guide's own state,
-# and the 8-h one's is no easier to reach). A year in 8-h snapshots (1,095, 1.4 M nonzeros) takes 85 s on
-# HiPO without crossover (221 s with) against 22 s daily, and the year in 2 chains came out at 63.95 against
-# 63.93 G CNY in 11:05 against 9:10: nothing gained there for the time.
+# day needs and when it sells best; a daily model averages both away), windows look 24 h ahead hourly and 336 h
+# more in 3-h blocks, water kept above the guide's volumes earns its value (credit_default), and the command
+# line solves the windows in one chain. Beyond, the coarse solve is daily, windows look 6 + 120 h ahead and the
+# command line runs 2 chains, which keeps a year within 10 minutes. Gap to one LP, sequential, June 2025 /
+# August-September 2025 (1,440 h), benchmark records of 27 November 2026: 8-h guide and credit, 24 + 336 h
+# +0.42 / +0.05 % (121 / 265 s; one LP 155 / 368 s), 6 + 120 h +0.54 / +0.44 % (91 / 178 s); without the
+# credit 6 + 120 h +0.41 / +2.5 %, 24 + 336 h +1.2 / +2.4 %; the daily guide, 6 + 120 h, +0.66 / +3.5 %.
+# In 2 chains +0.68 / +4.2 % (8-h) and +0.90 / +3.7 % (daily): the chains meet on the guide's own state. A year
+# in 8-h snapshots (1,095, 1.4 M nonzeros) takes 85 s on HiPO without crossover (221 s with) against 22 s daily,
+# and the year in 2 chains came out at 63.95 against 63.93 G CNY in 11:05 against 9:10: nothing gained there.
 SHORT_HORIZON_HOURS = 2190
 
 
@@ -173,16 +178,23 @@ def coarse_resolution(hours: int) -> int:
     return 8 if hours <= SHORT_HORIZON_HOURS else 24
 
 
+def look_ahead(hours: int) -> tuple[int, int]:
+    """A window's look-ahead over a horizon of `hours`: hours hourly, then hours in blocks (see
+    SHORT_HORIZON_HOURS). 24 h + 336 h in 3-h blocks up to a quarter of a year, 6 h + 120 h beyond."""
+    return (24, 336) if hours <= SHORT_HORIZON_HOURS else (6, 120)
+
+
 def credit_default(coarse_hours: int, chains: int) -> bool:
     """Whether windows aiming at coarse volumes also earn the coarse water value for water kept above them,
     unless `credit` says: with a guide finer than a day, in one chain. Measured against one LP (sequential,
-    default look-ahead, gap with / without the credit): 8-h guide, June 2025 +0.55 / +0.43 %,
-    August-September 2025 (1,440 h) +0.44 / +2.5 %; daily guide +0.92 / +0.65 % and +1.8 / +3.5 %. In
-    chains the water a chain keeps above the guide is dropped where the next starts on the guide's volumes:
-    2 chains, 8-h guide, +0.86 / +0.76 % and +4.7 / +4.2 %; the year (daily guide, 2 chains) 64.07 against
-    63.93 G CNY, 363 hm3 dropped at the join. June loses a little to water kept mid-month (0.5-0.8 TWh above
-    the optimum, 0.7 TWh of it at Lianghekou, spent by the month's end); values without the pull's share (the
-    sum of its duals ahead, 2-4 % of a value) did worse there, +0.64 %."""
+    gap with / without the credit, June 2025 and August-September 2025, 1,440 h): 8-h guide, 24 + 336 h of
+    look-ahead +0.42 / +1.2 % and +0.05 / +2.4 %; 6 + 120 h +0.54 / +0.41 % and +0.44 / +2.5 %; daily
+    guide, 6 + 120 h (by hand) +0.92 / +0.65 % and +1.8 / +3.5 %. In chains the water a chain keeps above the
+    guide is dropped where the next starts on the guide's volumes: 2 chains, 8-h guide, 6 + 120 h, +0.86 /
+    +0.76 % and +4.7 / +4.2 % (by hand); the year (daily guide, 2 chains) 64.07 against 63.93 G CNY, 363 hm3
+    dropped at the join. With 6 + 120 h June loses a little to water kept mid-month (0.5-0.8 TWh above the
+    optimum, 0.7 TWh of it at Lianghekou, spent by the month's end); values without the pull's share (the sum
+    of its duals ahead, 2-4 % of a value) did worse there, +0.64 %."""
     return coarse_hours < 24 and chains == 1
 
 
@@ -259,8 +271,9 @@ def _run_chain(net: Network, chain: _Chain, say=lambda msg: None) -> tuple[list[
     return results, starts
 
 
-def dispatch_rolling(net: Network, start=None, hours: int | None = None, window: int = 168, overlap: int = 6,
-                     coarse_hours: int | None = None, tail: int | None = 120, tail_block: int = 3, parallel: bool = False,
+def dispatch_rolling(net: Network, start=None, hours: int | None = None, window: int = 168,
+                     overlap: int | None = None, coarse_hours: int | None = None, tail: int | None | str = "auto",
+                     tail_block: int = 3, parallel: bool = False,
                      processes: int = 2, chains: int | None = None,
                      guide: str = "targets", plan_pull: float = PLAN_PULL_CNY_PER_MWH_H, credit: bool | None = None,
                      volumes: pd.DataFrame | None = None, passes: int = 1,
@@ -279,8 +292,11 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
         raise UsageError(f"rolling guide must be 'rule', 'values' or 'targets', got {guide!r}")
     if plan_pull < 0:
         raise UsageError(f"plan_pull must be >= 0 CNY per MWh-hour, got {plan_pull}")
-    if (tail is not None and tail < 0) or tail_block < 1:
-        raise UsageError(f"rolling tail must be >= 0 hours (or None) and tail_block >= 1 hour, got {tail}, {tail_block}")
+    if (isinstance(tail, str) and tail != "auto") or (isinstance(tail, int) and tail < 0) or tail_block < 1:
+        raise UsageError(f"rolling tail must be >= 0 hours, None or 'auto', and tail_block >= 1 hour, got {tail!r}, "
+                         f"{tail_block}")
+    if overlap is not None and overlap < 0:
+        raise UsageError(f"rolling overlap must be >= 0 hours (or None: by the horizon), got {overlap}")
     if chains is not None and (not parallel or chains < 1):
         raise UsageError(f"chains (independent sequences of windows) need parallel mode and >= 1, got {chains}")
     if parallel and guide == "values":
@@ -333,7 +349,9 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, window:
     if volumes is not None:
         vol_c, vol_dt = _given_volumes(volumes, vol_c, t0, H), 1
 
-    windows = plan_windows(t0, H, window, overlap, tail)
+    auto_overlap, auto_tail = look_ahead(H)
+    windows = plan_windows(t0, H, window, auto_overlap if overlap is None else overlap,
+                           auto_tail if tail == "auto" else tail)
     # windows are solved in chains: each chain in sequence, carrying every state from window to window; the
     # chains run side by side and join at boundary states taken from the guide. Sequential mode is one chain,
     # parallel mode one chain per window unless `chains` says otherwise.
