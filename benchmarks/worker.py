@@ -172,8 +172,8 @@ def _rolling(case, variant, net, spec: dict[str, Any], out: dict[str, Any]) -> N
     out["iterations"] = {}
     out["balance_check_failures"] = len(res.checks)
     out["rolling"] = {k: roll[k] for k in ("windows", "window_hours", "overlap_hours", "tail_hours", "tail_block_hours",
-                                           "coarse_hours", "mode", "chains", "guide", "coarse_solve_seconds",
-                                           "joins")}
+                                           "coarse_hours", "mode", "chains", "guide", "credit",
+                                           "coarse_solve_seconds", "joins")}
     if variant.rolling.get("parallel"):  # workers run side by side: at most this much at once
         out["rss_parallel_bound_mb"] = peak_rss_mb() + variant.rolling.get("processes", 2) * peak_rss_mb(
             resource.RUSAGE_CHILDREN)

@@ -136,6 +136,7 @@ def test_rolling_comparison_measures_windows_against_one_lp():
         assert r["status"] == "optimal" and r["balance_check_failures"] == 0
         assert r["rolling"]["windows"] == 3 and r["rolling"]["mode"] == ("parallel" if parallel else "sequential")
         assert r["rolling"]["chains"] == (chains or 3 if parallel else 1)
+        assert r["rolling"]["credit"] == (not parallel)  # an 8-h guide at 72 h: credited in one chain only
         assert _positive(r["total_s"]) and _positive(r["run_s"]) and r["rows"] < one["rows"]
         gap = (r["objective_cny"] - one["objective_cny"]) / abs(one["objective_cny"])
         # sequential windows find the optimum here; windows joined at the guide's states pay for them (4.5-5.3 %,
