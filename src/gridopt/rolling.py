@@ -52,7 +52,7 @@
    only where an elastic volume target was missed), and committed capacity found at a window's start,
    whose start-up cost the stitched objective adds. A chain's start volumes also stay within the case's
    rule curves at that hour and the next (they step at midnight). Gap to one LP with 6 + 120 h of
-   look-ahead and no credit, June 2025 / August-September 2025: 2 chains +0.68 / +4.2 % (8-h guide) and
+   look-ahead and no credit, June 2025 / August-September 2025: 2 chains +0.76 / +4.2 % (8-h guide) and
    +0.90 / +3.7 % (daily), one window per chain +2.5 / +5.1 % (8-h), against +0.41 / +2.5 % in one chain
    (benchmark records of 27 November 2026; one chain with the short-horizon defaults: +0.42 / +0.05 %). On
    the full year (measured with the plan as guide and no tail) 2 chains cost 0.03 % more than one and take
@@ -164,10 +164,10 @@ PLAN_PULL_CNY_PER_MWH_H = 0.05
 # more in 3-h blocks, water kept above the guide's volumes earns its value (credit_default), and the command
 # line solves the windows in one chain. Beyond, the coarse solve is daily, windows look 6 + 120 h ahead and the
 # command line runs 2 chains, which keeps a year within 10 minutes. Gap to one LP, sequential, June 2025 /
-# August-September 2025 (1,440 h), benchmark records of 27 November 2026: 8-h guide and credit, 24 + 336 h
-# +0.42 / +0.05 % (121 / 265 s; one LP 155 / 368 s), 6 + 120 h +0.54 / +0.44 % (91 / 178 s); without the
-# credit 6 + 120 h +0.41 / +2.5 %, 24 + 336 h +1.2 / +2.4 %; the daily guide, 6 + 120 h, +0.66 / +3.5 %.
-# In 2 chains +0.68 / +4.2 % (8-h) and +0.90 / +3.7 % (daily): the chains meet on the guide's own state. A year
+# August-September 2025 (1,440 h), benchmark records at f16300e: 8-h guide and credit, 24 + 336 h
+# +0.42 / +0.05 % (104 / 282 s; one LP 125 / 452 s), 6 + 120 h +0.54 / +0.47 % (74 / 154 s); without the
+# credit 6 + 120 h +0.41 / +2.5 %, 24 + 336 h +1.2 / +2.4 %; the daily guide, 6 + 120 h, +0.65 / +3.5 %.
+# In 2 chains +0.76 / +4.2 % (8-h) and +0.90 / +3.7 % (daily): the chains meet on the guide's own state. A year
 # in 8-h snapshots (1,095, 1.4 M nonzeros) takes 85 s on HiPO without crossover (221 s with) against 22 s daily,
 # and the year in 2 chains came out at 63.95 against 63.93 G CNY in 11:05 against 9:10: nothing gained there.
 SHORT_HORIZON_HOURS = 2190
@@ -188,7 +188,7 @@ def credit_default(coarse_hours: int, chains: int) -> bool:
     """Whether windows aiming at coarse volumes also earn the coarse water value for water kept above them,
     unless `credit` says: with a guide finer than a day, in one chain. Measured against one LP (sequential,
     gap with / without the credit, June 2025 and August-September 2025, 1,440 h): 8-h guide, 24 + 336 h of
-    look-ahead +0.42 / +1.2 % and +0.05 / +2.4 %; 6 + 120 h +0.54 / +0.41 % and +0.44 / +2.5 %; daily
+    look-ahead +0.42 / +1.2 % and +0.05 / +2.4 %; 6 + 120 h +0.54 / +0.41 % and +0.47 / +2.5 %; daily
     guide, 6 + 120 h (by hand) +0.92 / +0.65 % and +1.8 / +3.5 %. In chains the water a chain keeps above the
     guide is dropped where the next starts on the guide's volumes: 2 chains, 8-h guide, 6 + 120 h, +0.86 /
     +0.76 % and +4.7 / +4.2 % (by hand); the year (daily guide, 2 chains) 64.07 against 63.93 G CNY, 363 hm3
