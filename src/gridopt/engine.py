@@ -18,6 +18,7 @@ from .lp import OBJ_SCALE
 from .network import Network
 from .results import Result, extract
 from .solvers.highs import Solution
+from .units import HM3_PER_M3S_HOUR
 
 
 def dispatch(net: Network, start=None, hours: int | None = None, carbon_price: float | None = None,
@@ -154,7 +155,7 @@ def table_summary(net: Network, weights: pd.Series, t: dict[str, pd.DataFrame], 
         "load_shed_mwh": {"interruptible": wt(pr, "shed_interruptible_mw"), "firm": wt(pr, "shed_firm_mw"),
                           "total": wt(pr, "shed_mw")},
         "curtailment_mwh": curt,
-        "spill_hm3": float((hy["spill_m3s"] * hy["hour"].map(w)).sum() * 3600 / 1e6) if len(hy) else 0.0,
+        "spill_hm3": float((hy["spill_m3s"] * hy["hour"].map(w)).sum() * HM3_PER_M3S_HOUR) if len(hy) else 0.0,
         "interchange_sc_to_cq_mwh": interchange,
         "interchange_regions": list(pair),
         "mean_price_cny_per_mwh": prices,

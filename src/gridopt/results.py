@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .formulation.context import RENEWABLE_CARRIERS, SECONDS_PER_HOUR_HM3, Context
-from .formulation.hydro import MWH_PER_HM3_PER_MW_PER_M3S, cascade_energy
+from .formulation.context import RENEWABLE_CARRIERS, Context
+from .formulation.hydro import cascade_energy
 from .lp import OBJ_SCALE
 from .solvers.highs import Solution
+from .units import HM3_PER_M3S_HOUR, KCM_PER_MM3, MWH_PER_HM3_PER_MW_PER_M3S
 
 TABLES = ("generation", "storage", "hydro", "flows", "interfaces", "prices", "reserves", "emissions", "gas")
 
@@ -116,7 +117,7 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
         comm_full[:, g.index.get_indexer(lp.variables["gen_committed"].elements)] = committed
     co2 = g["co2_t_per_mwh"].to_numpy()
     uses_gas = ctx.data["gen_uses_gas"]
-    gas_per_mwh = np.where(uses_gas, g["heat_rate"].to_numpy() / float(net.config["gas_lhv_gj_per_kcm"]) / 1000.0, 0.0)
+    gas_per_mwh = np.where(uses_gas, g["heat_rate"].to_numpy() / float(net.config["gas_lhv_gj_per_kcm"]) / KCM_PER_MM3, 0.0)
     gen = _long(snaps, g.index, "unit", bus=g["bus"].to_numpy(), region=regions.reindex(g["bus"]).to_numpy(),
                 carrier=g["carrier"].to_numpy(), p_mw=p, available_mw=avail, curtailed_mw=curtailed,
                 committed_mw=comm_full, co2_t=p * co2, gas_mm3_per_h=p * gas_per_mwh)
@@ -161,7 +162,7 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     in_transit = 0.0
     if "cascade" in ctx.data:  # upstream water arriving in each snapshot, as a mean flow over the snapshot
         u_pos, d_pos, arrive = ctx.data["cascade"]
-        k = SECONDS_PER_HOUR_HM3 * ctx.dt[:, 0]  # hm3 per m3/s over each snapshot
+        k = HM3_PER_M3S_HOUR * ctx.dt[:, 0]  # hm3 per m3/s over each snapshot
         hm3 = ctx.data["arrivals_before_hm3"].copy()
         out = (q + s)[:, u_pos] * k[:, None]
         inside = arrive < T
@@ -291,7 +292,7 @@ def _gas_table(ctx: Context, sol: Solution, x: np.ndarray, R, w: np.ndarray):
     lp, T = ctx.lp, ctx.T
     if "gas_balance" not in lp.rows:
         return pd.DataFrame(columns=GAS_COLUMNS), {"cost": {}, "penalties": {}}
-    from .formulation.gas import _TIER, KCM_PER_MM3
+    from .formulation.gas import _TIER
     nodes = ctx.net.tables["gas_nodes"].index
     V = lambda name: lp.variables[name].take(x) / KCM_PER_MM3
     def at_nodes(values: np.ndarray, node_names) -> np.ndarray:

@@ -78,11 +78,12 @@ import pandas as pd
 from .checks import check_tables
 from .engine import dispatch, table_summary
 from .errors import UsageError
-from .formulation.context import SECONDS_PER_HOUR_HM3, Context, DispatchOptions, State, Targets
+from .formulation.context import Context, DispatchOptions, State, Targets
 from .formulation.hydro import initial_volume
 from .network import Network
 from .results import TABLES, Result
 from .solvers.highs import has_solver
+from .units import HM3_PER_M3S_HOUR
 
 
 @dataclass
@@ -586,7 +587,7 @@ def _in_transit(net: Network, outflow: pd.DataFrame) -> pd.DataFrame:
     for u, (d, delay) in res[["downstream", "delay_hours"]].iterrows():
         n = int(np.rint(delay))
         if d in res.index and n > 0 and u in outflow.columns:
-            part = outflow[u].rolling(n, min_periods=1).sum() * SECONDS_PER_HOUR_HM3
+            part = outflow[u].rolling(n, min_periods=1).sum() * HM3_PER_M3S_HOUR
             out[d] = out[d] + part if d in out else part
     return out
 

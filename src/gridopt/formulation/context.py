@@ -15,7 +15,6 @@ from ..lp import Block, LinearProgram
 from ..network import EXTERNAL, Network
 
 RENEWABLE_CARRIERS = frozenset({"pv", "solar", "wind", "onwind", "offwind", "hydro", "ror", "run_of_river"})
-SECONDS_PER_HOUR_HM3 = 3600.0 / 1e6  # hm3 per (m3/s over one hour)
 
 
 @dataclass

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..units import KCM_PER_MM3
 from .context import Context
 
-KCM_PER_MM3 = 1000.0
 _TIER = {"residential": "gas_shed_residential_cny_per_kcm", "industry": "gas_shed_industry_cny_per_kcm",
          "export": "gas_export_shortfall_cny_per_kcm"}
 

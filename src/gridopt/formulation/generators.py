@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..lp import OBJ_SCALE
 from .context import RENEWABLE_CARRIERS, Context, Term
 
 
@@ -40,7 +41,7 @@ def add_generators(ctx: Context) -> None:
     renewable = g["carrier"].str.lower().isin(RENEWABLE_CARRIERS).to_numpy()
     curt_pen = ctx.penalty("curtailment_cny_per_mwh") * renewable
     p = lp.add_variables("gen_p", g.index, lower, avail, w * (cost - curt_pen))
-    lp.offset += float((w * curt_pen * avail).sum()) * 1e-3
+    lp.offset += float((w * curt_pen * avail).sum()) * OBJ_SCALE
     ctx.data["gen_avail"] = avail
     ctx.data["gen_cost"] = cost
     ctx.data["gen_uses_gas"] = uses_gas

@@ -25,10 +25,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .context import SECONDS_PER_HOUR_HM3 as K
+from ..units import HM3_PER_M3S_HOUR as K
+from ..units import MWH_PER_HM3_PER_MW_PER_M3S
 from .context import Context, Term
-
-MWH_PER_HM3_PER_MW_PER_M3S = 1e6 / 3600.0  # 1 hm3 through 1 MW/(m3/s) gives 277.8 MWh
 
 
 def cascade_energy(res: pd.DataFrame) -> np.ndarray:

@@ -20,7 +20,6 @@ from ..errors import CaseError, Problem, UsageError
 from ..network import DEFAULT_PENALTIES, Network, write_case
 
 IMPORT_VOLL_CNY_PER_MWH = 1e6
-HM3_PER_M3S_HOUR = 3600.0 / 1e6  # 0.0036 hm3 of water per (m3/s over one hour)
 UNLIMITED_MW = 1e5  # rating written for branches the source leaves unlimited
 
 

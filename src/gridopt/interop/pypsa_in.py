@@ -53,7 +53,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CaseError, Problem
-from .common import HM3_PER_M3S_HOUR, Imported, import_penalties, imported_network, warn
+from ..units import HM3_PER_M3S_HOUR
+from .common import Imported, import_penalties, imported_network, warn
 from .pypsa_csv import PypsaFolder
 
 DEFAULT_REGION = "pypsa"

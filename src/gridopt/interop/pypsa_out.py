@@ -38,7 +38,8 @@ import pandas as pd
 
 from ..formulation.context import RENEWABLE_CARRIERS
 from ..network import EXTERNAL, Network
-from .common import HM3_PER_M3S_HOUR, prepare_output, warn, write_atomic_folder
+from ..units import HM3_PER_M3S_HOUR
+from .common import prepare_output, warn, write_atomic_folder
 
 # PyPSA's defaults, written where a row of a mixed table leaves a column empty
 _DEFAULTS = {"generators": {"p_max_pu": 1.0, "p_min_pu": 0.0, "efficiency": 1.0, "marginal_cost": 0.0},

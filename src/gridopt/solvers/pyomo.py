@@ -26,14 +26,15 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from ..formulation.context import RENEWABLE_CARRIERS, SECONDS_PER_HOUR_HM3, Context, DispatchOptions
-from ..formulation.gas import _TIER, KCM_PER_MM3
-from ..formulation.hydro import MWH_PER_HM3_PER_MW_PER_M3S, cascade_energy, initial_volume
+from ..formulation.context import RENEWABLE_CARRIERS, Context, DispatchOptions
+from ..formulation.gas import _TIER
+from ..formulation.hydro import cascade_energy, initial_volume
 from ..lp import OBJ_SCALE
 from ..network import EXTERNAL, Network
+from ..units import HM3_PER_M3S_HOUR, KCM_PER_MM3, MWH_PER_HM3_PER_MW_PER_M3S
 from .highs import Solution
 
-K = SECONDS_PER_HOUR_HM3
+K = HM3_PER_M3S_HOUR
 
 
 def _frame(arr: np.ndarray, index: pd.Index) -> dict[tuple[int, str], float]:
