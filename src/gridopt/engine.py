@@ -175,9 +175,11 @@ def summarise(ctx: Context, sol: Solution, t: dict[str, pd.DataFrame], parts: di
                     shadow[f"{label}:{k}"] = float(max(v, 0.0))
     out.update({
         "objective_cny": sol.objective / OBJ_SCALE,
+        # terms of the objective outside cost and penalties (rolling windows' terminal values, build hooks):
+        # objective_cny = cost_total_cny + penalties_total_cny + the sum of these
+        "other_objective_cny": {k: float(np.sum(v)) for k, v in parts["other"].items()},
         "water_in_transit_hm3": parts["water_in_transit_hm3"],
-        "hydro_initial_volume_hm3": dict(zip(ctx.data["reservoirs"].index,
-                                             map(float, ctx.data.get("volume_initial", [])))),
+        "hydro_initial_volume_hm3": dict(zip(ctx.hydro.table.index, map(float, ctx.hydro.volume_initial_hm3))),
         "end_target_shortfall_hm3": float(parts["end_shortfall_hm3"].sum()),
         "carbon_shadow_price_cny_per_t": shadow,
         "gas": {k: v for k, v in parts["gas"].items()},

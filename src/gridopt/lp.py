@@ -7,6 +7,9 @@ Formulation families add blocks and coefficients with whole numpy arrays; nothin
 Units inside the LP: power MW, energy MWh, water volume hm3 and flow m3/s, gas in 1000 m3 (kcm) and
 kcm/h, money in 10^3 CNY (``OBJ_SCALE``): costs are divided by 1000 on the way in and duals multiplied
 by 1000 on the way out, which keeps objective coefficients near 1.
+
+Every objective coefficient enters through a labelled `CostTerm` (`add_cost`, or `add_variables(cost=)`),
+so the objective and its reported breakdown come from the same list and always add up.
 """
 
 from __future__ import annotations
@@ -49,6 +52,39 @@ class Block:
         return flat[self.start:self.start + self.size].reshape(self.hours, self.n)
 
 
+COST, PENALTY, OTHER = "cost", "penalty", "other"  # kinds of objective term, reported apart
+
+
+@dataclass
+class CostTerm:
+    """CNY per unit of a variable block, under a label of the reported breakdown (e.g. ``fuel_cny``).
+
+    ``kind`` is COST (money paid), PENALTY (priced violations and shed) or OTHER (guidance outside both,
+    such as the value of water left at a rolling window's end). ``constant`` (CNY per snapshot, shape
+    (hours,)) is a fixed part of the same label. A one-snapshot block applies at snapshot ``hour``.
+    """
+
+    label: str
+    kind: str
+    block: Block | None
+    coef: np.ndarray | None  # (block.hours, block.n), CNY per unit
+    constant: np.ndarray | None = None  # (horizon hours,), CNY
+    hour: int | None = None
+
+    def per_hour(self, x: np.ndarray, hours: int) -> np.ndarray:
+        """This term's CNY in each snapshot of a solution `x`."""
+        out = np.zeros(hours)
+        if self.block is not None and self.block.size:
+            v = (self.coef * self.block.take(x)).sum(axis=1)
+            if self.block.hours == hours:
+                out += v
+            else:
+                out[hours - 1 if self.hour is None else self.hour] += v.sum()
+        if self.constant is not None:
+            out += self.constant
+        return out
+
+
 def _flat(value, block: Block) -> np.ndarray:
     """`value` broadcast to the block's (hours, elements) shape, as a flat writable array."""
     return np.broadcast_to(np.asarray(value, float), (block.hours, block.n)).ravel().copy()
@@ -62,7 +98,7 @@ class LinearProgram:
     variables: dict[str, Block] = field(default_factory=dict)
     rows: dict[str, Block] = field(default_factory=dict)
     meta: dict[str, object] = field(default_factory=dict)
-    offset: float = 0.0
+    costs: list[CostTerm] = field(default_factory=list)
     _col_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     _row_parts: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     _triplets: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
@@ -71,25 +107,69 @@ class LinearProgram:
     _matrix: sp.csc_matrix | None = None
 
     # ---- variables ----------------------------------------------------------------------------
-    def add_variables(self, name: str, elements: pd.Index | list, lower=0.0, upper=INF, cost=0.0,
-                      hours: int | None = None) -> Block:
+    def add_variables(self, name: str, elements: pd.Index | list, lower=0.0, upper=INF, cost=None,
+                      hours: int | None = None, label: str = "other_cny", kind: str = OTHER) -> Block:
         """Add a block of (hours, elements) variables; bounds and cost broadcast to that shape.
 
-        ``cost`` is in CNY per unit of the variable (per hour); the builder scales it to the LP unit.
+        ``cost`` is in CNY per unit of the variable (per snapshot), entered as a cost term under `label`.
         """
         if name in self.variables:
             raise ValueError(f"variable block {name!r} exists")
         b = Block(name, self._ncols, self.hours if hours is None else hours, pd.Index(elements))
-        self._col_parts.append((_flat(lower, b), _flat(upper, b), _flat(cost, b) * OBJ_SCALE))
+        self._col_parts.append((_flat(lower, b), _flat(upper, b), np.zeros(b.size)))
         self._ncols += b.size
         self.variables[name] = b
         self._matrix = None
+        if cost is not None:
+            self.add_cost(b, cost, label, kind)
         return b
 
-    def add_cost(self, block: Block, cost) -> None:
-        """Add CNY per unit to the objective coefficients of an existing block."""
+    def add_cost(self, block: Block, cost, label: str, kind: str, constant=None, hour: int | None = None) -> None:
+        """Add `cost` (CNY per unit, broadcast to the block) to the objective under `label` of `kind`,
+        with an optional fixed part `constant` (CNY per snapshot of the horizon)."""
+        if kind not in (COST, PENALTY, OTHER):
+            raise ValueError(f"cost kind must be {COST!r}, {PENALTY!r} or {OTHER!r}, got {kind!r}")
+        coef = np.broadcast_to(np.asarray(cost, float), (block.hours, block.n))
         costs = self._col_parts[list(self.variables).index(block.name)][2]
-        costs += _flat(cost, block) * OBJ_SCALE
+        costs += coef.ravel() * OBJ_SCALE
+        const = None if constant is None else np.broadcast_to(np.asarray(constant, float), (self.hours,)).copy()
+        self.costs.append(CostTerm(label, kind, block, coef, const, hour))
+
+    def add_costs(self, block: Block, parts: list[tuple[str, str, object]], weight, constant=None,
+                  constant_label: str | None = None) -> None:
+        """Several labelled costs on one block, each (label, kind, CNY per unit before weighting), sharing
+        one snapshot `weight`: the block's objective coefficient is weight * (the parts summed in order).
+        An optional fixed part `constant` (CNY per snapshot) belongs to `constant_label`."""
+        for label, kind, _ in parts:
+            if kind not in (COST, PENALTY, OTHER):
+                raise ValueError(f"cost kind of {label!r} must be {COST!r}, {PENALTY!r} or {OTHER!r}, got {kind!r}")
+        total = sum(np.asarray(c, float) for _, _, c in parts)
+        costs = self._col_parts[list(self.variables).index(block.name)][2]
+        costs += _flat(np.asarray(weight, float) * total, block) * OBJ_SCALE
+        for label, kind, c in parts:
+            coef = np.broadcast_to(np.asarray(weight, float) * np.asarray(c, float), (block.hours, block.n))
+            const = None
+            if constant is not None and label == constant_label:
+                const = np.broadcast_to(np.asarray(constant, float), (self.hours,)).copy()
+            self.costs.append(CostTerm(label, kind, block, coef, const))
+
+    def declare_cost(self, label: str, kind: str) -> None:
+        """Report `label` (as zero) even where no variable carries it, so breakdowns keep their keys."""
+        self.costs.append(CostTerm(label, kind, None, None))
+
+    @property
+    def offset(self) -> float:
+        """The objective's constant part (LP money units): the registered terms' fixed parts."""
+        return sum(float(t.constant.sum()) for t in self.costs if t.constant is not None) * OBJ_SCALE
+
+    def cost_parts(self, x: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+        """CNY per snapshot of a solution `x`, by kind and label, in registration order."""
+        out: dict[str, dict[str, np.ndarray]] = {COST: {}, PENALTY: {}, OTHER: {}}
+        for t in self.costs:
+            v = t.per_hour(x, self.hours)
+            part = out[t.kind]
+            part[t.label] = part[t.label] + v if t.label in part else v
+        return out
 
     # ---- rows ---------------------------------------------------------------------------------
     def add_rows(self, name: str, elements: pd.Index | list, lower=-INF, upper=INF, hours: int | None = None) -> Block:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..network import Network
 from .balance import add_balance, add_loads_and_markets
-from .context import Context, DispatchOptions
+from .context import Context, DispatchOptions, State, Targets
 from .emissions import add_emission_caps
 from .gas import add_gas
 from .generators import add_generators
@@ -19,7 +19,7 @@ from .reserves import add_reserves
 from .storage import add_storage
 from .transmission import add_ac_branches, add_interfaces, add_links
 
-__all__ = ["Context", "DispatchOptions", "build_lp"]
+__all__ = ["Context", "DispatchOptions", "State", "Targets", "build_lp"]
 
 
 def build_lp(net: Network, start=None, hours: int | None = None, **options) -> Context:

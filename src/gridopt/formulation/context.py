@@ -1,18 +1,28 @@
-"""What every formulation family shares: the network slice, the builder, and registered terms."""
+"""What every formulation family shares: the network slice, the builder, registered terms, and the
+solution read back through the builder's blocks."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import UsageError
-from ..lp import Block, LinearProgram
+from ..lp import OBJ_SCALE, Block, LinearProgram
 from ..network import EXTERNAL, Network
+
+if TYPE_CHECKING:
+    from .balance import Loads
+    from .gas import GasSystem
+    from .generators import Generators
+    from .hydro import Hydro
+    from .reserves import Reserves
+    from .storage import Storage
+    from .transmission import Branches, Interfaces, Links
 
 RENEWABLE_CARRIERS = frozenset({"pv", "solar", "wind", "onwind", "offwind", "hydro", "ror", "run_of_river"})
 
@@ -88,28 +98,28 @@ class DispatchOptions:
         snaps = net.snapshots
         t0 = snaps[0] if start is None else pd.Timestamp(start)
         if t0 < snaps[0] or t0 > snaps[-1]:
-            raise UsageError(f"--start {t0} is outside the case's series ({snaps[0]} .. {snaps[-1]})")
+            raise UsageError(f"start {t0} is outside the case's series ({snaps[0]} .. {snaps[-1]})")
         pos = snaps.get_indexer([t0])[0]
         if pos < 0:
-            raise UsageError(f"--start {t0} is not an hour of the case's series")
+            raise UsageError(f"start {t0} is not an hour of the case's series")
         n = len(snaps) - pos if hours is None else int(hours)
         if n <= 0:
-            raise UsageError(f"--hours must be positive, got {n}")
+            raise UsageError(f"hours must be positive, got {n}")
         if pos + n > len(snaps):
-            raise UsageError(f"--hours {n} from {t0} runs past the end of the series ({snaps[-1]}); "
+            raise UsageError(f"{n} hours from {t0} run past the end of the series ({snaps[-1]}); "
                              f"at most {len(snaps) - pos}")
         if kvl not in ("cycles", "angles"):
-            raise UsageError(f"--kvl must be 'cycles' or 'angles', got {kvl!r}")
+            raise UsageError(f"kvl must be 'cycles' or 'angles', got {kvl!r}")
         cp = float(net.config["carbon_price"] if carbon_price is None else carbon_price)
         if not math.isfinite(cp) or cp < 0:
-            raise UsageError(f"--carbon-price must be a finite number >= 0 (CNY/t), got {carbon_price}")
+            raise UsageError(f"the carbon price must be a finite number >= 0 (CNY/t), got {carbon_price}")
         valid = set(net.regions) | {"system"}
-        for what, caps in (("carbon-cap", carbon_caps or {}), ("carbon-intensity-cap", intensity_caps or {})):
+        for what, caps in (("carbon cap", carbon_caps or {}), ("carbon intensity cap", intensity_caps or {})):
             for r, v in caps.items():
                 if r not in valid:
-                    raise UsageError(f"--{what}: unknown region {r!r} (expected one of: {', '.join(sorted(valid))})")
+                    raise UsageError(f"{what}: unknown region {r!r} (expected one of: {', '.join(sorted(valid))})")
                 if not math.isfinite(v) or v < 0:
-                    raise UsageError(f"--{what} {r}={v}: expected a finite number >= 0")
+                    raise UsageError(f"{what} {r}={v}: expected a finite number >= 0")
         return cls(start=t0, hours=n, carbon_price=cp, carbon_caps=dict(carbon_caps or {}),
                    intensity_caps=dict(intensity_caps or {}), kvl=kvl, reserves=reserves, gas=gas,
                    hooks=tuple(hooks), state=state, targets=targets)
@@ -140,7 +150,16 @@ class Context:
     reserve: list[Term] = field(default_factory=list)  # headroom MW by region position
     reserve_const: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # (region pos, (T,n))
     gas_burn: list[Term] = field(default_factory=list)  # kcm/h drawn from gas nodes
-    data: dict[str, Any] = field(default_factory=dict)  # per-family arrays the results need
+    # each family's record: its elements, capacities and the arrays its results need
+    loads: Loads | None = None
+    generators: Generators | None = None
+    branches: Branches | None = None
+    links: Links | None = None
+    interfaces: Interfaces | None = None
+    storage: Storage | None = None
+    hydro: Hydro | None = None
+    gas: GasSystem | None = None
+    reserves: Reserves | None = None
 
     @classmethod
     def create(cls, net: Network, options: DispatchOptions) -> Context:
@@ -211,3 +230,53 @@ class Context:
 
     def penalty(self, key: str) -> float:
         return float(self.net.config["penalties"][key])
+
+
+@dataclass
+class Solved:
+    """A solution read back through the LP's blocks, as (hours, elements) arrays.
+
+    Values come from `x`; prices are duals in CNY per unit of the row (or of the bounded variable) and
+    snapshot: divide by the weighting for CNY per MWh. Without duals (e.g. a time limit) prices are NaN.
+    """
+
+    lp: LinearProgram
+    x: np.ndarray
+    row_dual: np.ndarray
+    col_dual: np.ndarray
+    row_activity: np.ndarray
+
+    @classmethod
+    def of(cls, lp: LinearProgram, sol: Any) -> Solved:
+        """From any solution with arrays x, row_dual, col_dual and row_activity."""
+        duals = sol.row_dual.size == lp.nrows and lp.nrows > 0
+        return cls(lp, sol.x, sol.row_dual if duals else np.full(lp.nrows, np.nan),
+                   sol.col_dual if duals else np.full(lp.ncols, np.nan), sol.row_activity)
+
+    def has(self, name: str) -> bool:
+        return name in self.lp.variables
+
+    def value(self, name: str) -> np.ndarray:
+        return self.lp.variables[name].take(self.x)
+
+    def row_price(self, name: str) -> np.ndarray:
+        return self.lp.rows[name].take(self.row_dual) / OBJ_SCALE
+
+    def bound_price(self, name: str) -> np.ndarray:
+        return self.lp.variables[name].take(self.col_dual) / OBJ_SCALE
+
+    def activity(self, name: str) -> np.ndarray | None:
+        return self.lp.rows[name].take(self.row_activity) if self.row_activity.size else None
+
+
+def long_table(snaps: pd.DatetimeIndex, names: pd.Index, label: str, **cols: Any) -> pd.DataFrame:
+    """A tidy table: one row per (hour, element), `label` naming the element, a column per keyword
+    (arrays shaped (hours, elements), (elements,) or scalars)."""
+    T, n = len(snaps), len(names)
+    data: dict[str, Any] = {"hour": np.repeat(snaps.to_numpy(), n), label: np.tile(np.asarray(names, dtype=object), T)}
+    for k, v in cols.items():
+        v = np.asarray(v)
+        if v.ndim == 1 and v.shape[0] == n and T != 1:
+            v = np.broadcast_to(v, (T, n))
+        data[k] = np.broadcast_to(v, (T, n)).ravel() if v.ndim else np.full(T * n, v)
+    return pd.DataFrame(data)

@@ -16,49 +16,96 @@ the weighting is the gas price (CNY per 1000 m3).
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
 
-from ..units import KCM_PER_MM3
-from .context import Context
+import numpy as np
+import pandas as pd
+
+from ..lp import COST, PENALTY
+from ..units import KCM_PER_MM3 as X
+from .context import Context, Solved, long_table
 
 _TIER = {"residential": "gas_shed_residential_cny_per_kcm", "industry": "gas_shed_industry_cny_per_kcm",
          "export": "gas_export_shortfall_cny_per_kcm"}
+
+
+@dataclass
+class GasSystem:
+    """The gas network's elements (active), their capacities in kcm and kcm/h, and non-power demand."""
+
+    nodes: pd.Index
+    supplies: pd.DataFrame
+    pipelines: pd.DataFrame
+    storages: pd.DataFrame
+    demands: pd.DataFrame
+    demand_kcm_per_h: np.ndarray  # (hours, demands)
+    working_gas_kcm: np.ndarray  # storage capacity
+    shed_penalty_cny_per_kcm: np.ndarray  # by demand, from its kind
+
+
+def tier_penalty(ctx: Context, kinds) -> np.ndarray:
+    """CNY per kcm of non-power gas demand not served, by the demand's kind (industry when unknown)."""
+    return np.array([ctx.penalty(_TIER.get(k, "gas_shed_industry_cny_per_kcm")) for k in kinds], dtype=float)
 
 
 def add_gas(ctx: Context) -> None:
     net = ctx.net
     if not ctx.options.gas or len(net.tables["gas_nodes"]) == 0:
         return
-    lp, T, w = ctx.lp, ctx.T, ctx.weights[:, None]
-    nodes = net.tables["gas_nodes"].index
-    nn = len(nodes)
-    sup = net.active("gas_supplies")
-    pipes = net.active("pipelines")
-    stor = net.active("gas_storages")
+    lp, w = ctx.lp, ctx.weights[:, None]
+    sup, pipes, stor = (net.active(k) for k in ("gas_supplies", "pipelines", "gas_storages"))
     dem = net.tables["gas_demands"]
-    ctx.data.update(gas_supplies=sup, pipelines=pipes, gas_storages=stor, gas_demands=dem)
+    gas = ctx.gas = GasSystem(net.tables["gas_nodes"].index, sup, pipes, stor, dem,
+                              ctx.series("gas_demand_mm3_per_h", dem.index) * X, stor["working_gas_mm3"].to_numpy() * X,
+                              tier_penalty(ctx, dem["kind"]))
     terms = []  # (var idx (T, n), coef, node position (n,))
+    node_of = gas.nodes.get_indexer
 
-    s = lp.add_variables("gas_supply", sup.index, sup["min_mm3_per_h"].to_numpy() * KCM_PER_MM3,
-                         sup["capacity_mm3_per_h"].to_numpy() * KCM_PER_MM3, w * sup["cost_cny_per_kcm"].to_numpy())
-    terms.append((s.idx, 1.0, nodes.get_indexer(sup["node"])))
+    s = lp.add_variables("gas_supply", sup.index, sup["min_mm3_per_h"].to_numpy() * X,
+                         sup["capacity_mm3_per_h"].to_numpy() * X, w * sup["cost_cny_per_kcm"].to_numpy(),
+                         label="gas_supply_cny", kind=COST)
+    terms.append((s.idx, 1.0, node_of(sup["node"])))
 
     tariff = pipes["cost_cny_per_kcm"].to_numpy()
     eff = pipes["efficiency"].to_numpy()
-    fwd = lp.add_variables("pipe_fwd", pipes.index, 0.0, pipes["capacity_mm3_per_h"].to_numpy() * KCM_PER_MM3, w * tariff)
-    rev = lp.add_variables("pipe_rev", pipes.index, 0.0,
-                           pipes["capacity_reverse_mm3_per_h"].to_numpy() * KCM_PER_MM3, w * tariff)
-    n0, n1 = nodes.get_indexer(pipes["node0"]), nodes.get_indexer(pipes["node1"])
+    fwd = lp.add_variables("pipe_fwd", pipes.index, 0.0, pipes["capacity_mm3_per_h"].to_numpy() * X, w * tariff,
+                           label="gas_transport_cny", kind=COST)
+    rev = lp.add_variables("pipe_rev", pipes.index, 0.0, pipes["capacity_reverse_mm3_per_h"].to_numpy() * X, w * tariff,
+                           label="gas_transport_cny", kind=COST)
+    n0, n1 = node_of(pipes["node0"]), node_of(pipes["node1"])
     terms += [(fwd.idx, -1.0, n0), (fwd.idx, eff, n1), (rev.idx, -1.0, n1), (rev.idx, eff, n0)]
 
-    inj = lp.add_variables("gas_injection", stor.index, 0.0, stor["injection_max_mm3_per_h"].to_numpy() * KCM_PER_MM3)
-    wd = lp.add_variables("gas_withdrawal", stor.index, 0.0, stor["withdrawal_max_mm3_per_h"].to_numpy() * KCM_PER_MM3,
-                          w * stor["cost_cny_per_kcm"].to_numpy())
-    cap = stor["working_gas_mm3"].to_numpy() * KCM_PER_MM3
-    init = ctx.pick(ctx.state.gas_inventory_mm3, stor.index, stor["inventory_initial_mm3"].to_numpy()) * KCM_PER_MM3
-    final = np.where(stor["cyclic"].to_numpy(), init, stor["inventory_final_min_mm3"].to_numpy() * KCM_PER_MM3)
+    inj, wd = _add_gas_storage(ctx)
+    sn = node_of(stor["node"])
+    terms += [(wd.idx, 1.0, sn), (inj.idx, -1.0, sn)]
+
+    shed = lp.add_variables("gas_shed", dem.index, 0.0, gas.demand_kcm_per_h, w * gas.shed_penalty_cny_per_kcm,
+                            label="gas_shed_cny", kind=PENALTY)
+    dn = node_of(dem["node"])
+    terms.append((shed.idx, 1.0, dn))
+    node_demand = np.zeros((ctx.T, len(gas.nodes)))
+    np.add.at(node_demand, (slice(None), dn), gas.demand_kcm_per_h)
+    for b in ctx.gas_burn:
+        terms.append((b.idx, -np.asarray(b.coef), b.key))
+    rb = lp.add_rows("gas_balance", gas.nodes, node_demand, node_demand)
+    tt = np.arange(ctx.T)[:, None]
+    for idx, coef, key in terms:
+        if idx.size:
+            lp.add_coeffs(rb.start + tt * len(gas.nodes) + key[None, :], idx, np.broadcast_to(coef, idx.shape))
+
+
+def _add_gas_storage(ctx: Context):
+    """Injection, withdrawal and inventory of underground storage, with its balance and end conditions."""
+    lp, T, w, gas = ctx.lp, ctx.T, ctx.weights[:, None], ctx.gas
+    stor = gas.storages
+    inj = lp.add_variables("gas_injection", stor.index, 0.0, stor["injection_max_mm3_per_h"].to_numpy() * X)
+    wd = lp.add_variables("gas_withdrawal", stor.index, 0.0, stor["withdrawal_max_mm3_per_h"].to_numpy() * X,
+                          w * stor["cost_cny_per_kcm"].to_numpy(), label="gas_storage_cny", kind=COST)
+    cap = gas.working_gas_kcm
+    init = ctx.pick(ctx.state.gas_inventory_mm3, stor.index, stor["inventory_initial_mm3"].to_numpy()) * X
+    final = np.where(stor["cyclic"].to_numpy(), init, stor["inventory_final_min_mm3"].to_numpy() * X)
     lo = np.zeros((T, len(stor)))
-    given = {k: v * KCM_PER_MM3 for k, v in ctx.targets.gas_inventory_min_mm3.items()}
+    given = {k: v * X for k, v in ctx.targets.gas_inventory_min_mm3.items()}
     aimed = stor.index.isin(list(given))
     lo[-1] = np.where(aimed, 0.0, np.minimum(final, cap))  # explicit targets replace the case's final minimum
     at = ctx.targets.at(T)
@@ -69,22 +116,50 @@ def add_gas(ctx: Context) -> None:
         rhs[0] = init
         rb = lp.add_constraint("gas_storage_balance", stor.index, [(inv, 1.0), (inj, -ctx.dt), (wd, ctx.dt)], rhs, rhs)
         lp.add_coeffs(rb.idx[1:], inv.idx[:-1], -1.0)
-    sn = nodes.get_indexer(stor["node"])
-    terms += [(wd.idx, 1.0, sn), (inj.idx, -1.0, sn)]
+    return inj, wd
 
-    demand = ctx.series("gas_demand_mm3_per_h", dem.index) * KCM_PER_MM3
-    pen = np.array([ctx.penalty(_TIER.get(k, "gas_shed_industry_cny_per_kcm")) for k in dem["kind"]])
-    shed = lp.add_variables("gas_shed", dem.index, 0.0, demand, w * pen)
-    dn = nodes.get_indexer(dem["node"])
-    terms.append((shed.idx, 1.0, dn))
-    node_demand = np.zeros((T, nn))
-    np.add.at(node_demand, (slice(None), dn), demand)
-    ctx.data["gas_demand"] = demand
 
+GAS_COLUMNS = ["hour", "node", "supply_mm3_per_h", "pipeline_in_mm3_per_h", "pipeline_out_mm3_per_h",
+               "storage_injection_mm3_per_h", "storage_withdrawal_mm3_per_h", "inventory_mm3", "power_burn_mm3_per_h",
+               "other_demand_mm3_per_h", "shed_mm3_per_h", "price_cny_per_kcm"]
+
+
+def extract_gas(ctx: Context, sv: Solved) -> tuple[pd.DataFrame, dict]:
+    """Per gas node and hour: every term of the gas balance (Mm3/h), inventory (Mm3) and price (CNY per
+    1000 m3); and the horizon's totals (Mm3, weighted)."""
+    gas, T = ctx.gas, ctx.T
+    if gas is None or "gas_balance" not in sv.lp.rows:
+        return pd.DataFrame(columns=GAS_COLUMNS), {}
+    V = lambda name: sv.value(name) / X
+
+    def at_nodes(values: np.ndarray, node_names) -> np.ndarray:
+        out = np.zeros((T, len(gas.nodes)))
+        np.add.at(out, (slice(None), gas.nodes.get_indexer(pd.Index(node_names))), values)
+        return out
+    sup, pipes, stor, dem = gas.supplies, gas.pipelines, gas.storages, gas.demands
+    s, fwd, rev = V("gas_supply"), V("pipe_fwd"), V("pipe_rev")
+    inj, wd, inv, shed = V("gas_injection"), V("gas_withdrawal"), V("gas_inventory"), V("gas_shed")
+    eff = pipes["efficiency"].to_numpy()
+    burn = np.zeros((T, len(gas.nodes)))
     for b in ctx.gas_burn:
-        terms.append((b.idx, -np.asarray(b.coef), b.key))
-    rb = lp.add_rows("gas_balance", nodes, node_demand, node_demand)
-    tt = np.arange(T)[:, None]
-    for idx, coef, key in terms:
-        if idx.size:
-            lp.add_coeffs(rb.start + tt * nn + key[None, :], idx, np.broadcast_to(coef, idx.shape))
+        np.add.at(burn, (slice(None), b.key), sv.x[b.idx] * b.coef / X)
+    demand = gas.demand_kcm_per_h / X
+    table = long_table(ctx.snapshots, gas.nodes, "node", supply_mm3_per_h=at_nodes(s, sup["node"]),
+                       pipeline_in_mm3_per_h=at_nodes(eff * fwd, pipes["node1"]) + at_nodes(eff * rev, pipes["node0"]),
+                       pipeline_out_mm3_per_h=at_nodes(fwd, pipes["node0"]) + at_nodes(rev, pipes["node1"]),
+                       storage_injection_mm3_per_h=at_nodes(inj, stor["node"]),
+                       storage_withdrawal_mm3_per_h=at_nodes(wd, stor["node"]), inventory_mm3=at_nodes(inv, stor["node"]),
+                       power_burn_mm3_per_h=burn, other_demand_mm3_per_h=at_nodes(demand, dem["node"]),
+                       shed_mm3_per_h=at_nodes(shed, dem["node"]),
+                       price_cny_per_kcm=sv.row_price("gas_balance") / ctx.weights[:, None])
+    w1 = ctx.weights
+    wm = lambda a: float((w1 @ a).sum())
+    totals = {"supply_mm3": {n: wm(s[:, i]) for i, n in enumerate(sup.index)},
+              "storage_withdrawn_mm3": wm(wd), "storage_injected_mm3": wm(inj), "power_burn_mm3": wm(burn),
+              "other_demand_mm3": wm(demand), "shed_mm3": wm(shed),
+              "shed_by_kind_mm3": {k: wm(shed[:, (dem["kind"] == k).to_numpy()]) for k in sorted(set(dem["kind"]))},
+              "inventory_end_mm3": {n: float(inv[-1, i]) for i, n in enumerate(stor.index)},
+              "mean_price_cny_per_kcm": float(np.average(table["price_cny_per_kcm"],
+                                                         weights=np.maximum(table["power_burn_mm3_per_h"]
+                                                                            + table["other_demand_mm3_per_h"], 1e-12)))}
+    return table, totals

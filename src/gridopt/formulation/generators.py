@@ -18,16 +18,30 @@ negative cost on p plus a constant objective offset, so no curtailment variable 
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
 
-from ..lp import OBJ_SCALE
-from .context import RENEWABLE_CARRIERS, Context, Term
+import numpy as np
+import pandas as pd
+
+from ..lp import COST, PENALTY
+from ..units import KCM_PER_MM3
+from .context import RENEWABLE_CARRIERS, Context, Solved, Term, long_table
+
+
+@dataclass
+class Generators:
+    """The active generators and what their constraints and results share (arrays (hours, units))."""
+
+    table: pd.DataFrame
+    p_nom_mw: np.ndarray  # capacity: every limit below scales with it
+    available_mw: np.ndarray
+    uses_gas: np.ndarray  # fuel drawn from a gas node (priced there, not at fuel_price)
+    renewable: np.ndarray
 
 
 def add_generators(ctx: Context) -> None:
-    lp, T, w = ctx.lp, ctx.T, ctx.weights[:, None]
+    lp, w = ctx.lp, ctx.weights[:, None]
     g = ctx.net.active("generators")
-    ctx.data["generators"] = g
     p_nom = g["p_nom"].to_numpy()
     avail = p_nom * ctx.series("p_max_pu", g.index)
     must = np.minimum(avail, p_nom * ctx.series("must_run_pu", g.index))
@@ -35,16 +49,18 @@ def add_generators(ctx: Context) -> None:
     lower = np.where(committable, must, np.maximum(must, np.minimum(avail, g["p_min_pu"].to_numpy() * p_nom)))
     internal = ~ctx.is_external(g["bus"])
     uses_gas = (g["gas_node"].to_numpy() != "") & ctx.options.gas & (len(ctx.net.tables["gas_nodes"]) > 0)
-    fuel = np.where(uses_gas, 0.0, g["fuel_price"].to_numpy() * g["heat_rate"].to_numpy())
-    co2 = g["co2_t_per_mwh"].to_numpy()
-    cost = g["marginal_cost"].to_numpy() + fuel + ctx.options.carbon_price * co2 * internal
     renewable = g["carrier"].str.lower().isin(RENEWABLE_CARRIERS).to_numpy()
+    ctx.generators = Generators(g, p_nom, avail, uses_gas, renewable)
+    co2 = g["co2_t_per_mwh"].to_numpy()
+    p = lp.add_variables("gen_p", g.index, lower, avail)
     curt_pen = ctx.penalty("curtailment_cny_per_mwh") * renewable
-    p = lp.add_variables("gen_p", g.index, lower, avail, w * (cost - curt_pen))
-    lp.offset += float((w * curt_pen * avail).sum()) * OBJ_SCALE
-    ctx.data["gen_avail"] = avail
-    ctx.data["gen_cost"] = cost
-    ctx.data["gen_uses_gas"] = uses_gas
+    lp.add_costs(p, [("operation_cny", COST, g["marginal_cost"].to_numpy()),
+                     ("fuel_cny", COST, np.where(uses_gas, 0.0, g["fuel_price"].to_numpy() * g["heat_rate"].to_numpy())),
+                     # emissions at external buses are the neighbour's: outside the region's carbon price
+                     ("carbon_cny", COST, ctx.options.carbon_price * co2 * internal),
+                     # curtailment, pen * (avail - p), is -pen on p and a constant: no curtailment variable
+                     ("curtailment_cny", PENALTY, -curt_pen)],
+                 w, constant=(w * curt_pen * avail).sum(axis=1), constant_label="curtailment_cny")
     ctx.inject(p, 1.0, g["bus"])
     region = ctx.region_pos(g["bus"])
     ctx.emissions.append(_term(p.idx, co2, region))
@@ -55,51 +71,80 @@ def add_generators(ctx: Context) -> None:
         sel = np.flatnonzero(uses_gas)
         ctx.gas_burn.append(Term(p.idx[:, sel], g["heat_rate"].to_numpy()[sel] / lhv,
                                  nodes.get_indexer(g["gas_node"].to_numpy()[sel])))
-
-    # clustered commitment
-    ci = np.flatnonzero(committable)
-    if len(ci):
-        gc = g.iloc[ci]
-        u = lp.add_variables("gen_committed", gc.index, 0.0, avail[:, ci])
-        lp.add_constraint("commit_upper", gc.index, [(p.idx[:, ci], 1.0), (u, -1.0)], upper=0.0)
-        lp.add_constraint("commit_min_stable", gc.index,
-                          [(p.idx[:, ci], 1.0), (u, -gc["p_min_pu"].to_numpy())], lower=0.0)
-        su = lp.add_variables("gen_start_up", gc.index, 0.0, np.inf, w * gc["start_up_cost"].to_numpy())
-        # su[t] - u[t] + u[t-1] >= 0 for t >= 1; at t = 0 against committed_init where given
-        init = ctx.pick(ctx.state.committed_mw, gc.index, gc["committed_init"].to_numpy())
-        lo = np.zeros((T, len(ci)))
-        lo[0] = np.where(np.isnan(init), -np.inf, -np.nan_to_num(init))
-        rb = lp.add_rows("start_up", gc.index, lo, np.inf)
-        lp.add_coeffs(rb.idx, su.idx, 1.0)
-        lp.add_coeffs(rb.idx, u.idx, -1.0)
-        lp.add_coeffs(rb.idx[1:], u.idx[:-1], 1.0)
-        rmask = gc["provides_reserve"].to_numpy()
-        reg = ctx.region_pos(gc["bus"])
-        ctx.reserve.append(_term(u.idx[:, rmask], np.ones(rmask.sum()), reg[rmask]))
-        ctx.reserve.append(_term(p.idx[:, ci[rmask]], -np.ones(rmask.sum()), reg[rmask]))
+    _add_commitment(ctx, p, np.flatnonzero(committable))
     # headroom of non-committable units that provide reserve: avail - p
     nc = np.flatnonzero(~committable & g["provides_reserve"].to_numpy())
     if len(nc):
         reg = ctx.region_pos(g["bus"].iloc[nc])
         ctx.reserve.append(_term(p.idx[:, nc], -np.ones(len(nc)), reg))
         ctx.reserve_const.append((reg, avail[:, nc]))
+    _add_ramps(ctx, p)
 
-    # ramps
+
+def _add_commitment(ctx: Context, p, ci: np.ndarray) -> None:
+    """Clustered commitment of the units at positions `ci`: committed capacity u, minimum stable level,
+    start-ups, and the reserve their headroom gives."""
+    lp, T, w = ctx.lp, ctx.T, ctx.weights[:, None]
+    if not len(ci):
+        lp.declare_cost("start_up_cny", COST)
+        return
+    gc = ctx.generators.table.iloc[ci]
+    u = lp.add_variables("gen_committed", gc.index, 0.0, ctx.generators.available_mw[:, ci])
+    lp.add_constraint("commit_upper", gc.index, [(p.idx[:, ci], 1.0), (u, -1.0)], upper=0.0)
+    lp.add_constraint("commit_min_stable", gc.index,
+                      [(p.idx[:, ci], 1.0), (u, -gc["p_min_pu"].to_numpy())], lower=0.0)
+    su = lp.add_variables("gen_start_up", gc.index, 0.0, np.inf, w * gc["start_up_cost"].to_numpy(),
+                          label="start_up_cny", kind=COST)
+    # su[t] - u[t] + u[t-1] >= 0 for t >= 1; at t = 0 against committed_init where given
+    init = ctx.pick(ctx.state.committed_mw, gc.index, gc["committed_init"].to_numpy())
+    lo = np.zeros((T, len(ci)))
+    lo[0] = np.where(np.isnan(init), -np.inf, -np.nan_to_num(init))
+    rb = lp.add_rows("start_up", gc.index, lo, np.inf)
+    lp.add_coeffs(rb.idx, su.idx, 1.0)
+    lp.add_coeffs(rb.idx, u.idx, -1.0)
+    lp.add_coeffs(rb.idx[1:], u.idx[:-1], 1.0)
+    rmask = gc["provides_reserve"].to_numpy()
+    reg = ctx.region_pos(gc["bus"])
+    ctx.reserve.append(_term(u.idx[:, rmask], np.ones(rmask.sum()), reg[rmask]))
+    ctx.reserve.append(_term(p.idx[:, ci[rmask]], -np.ones(rmask.sum()), reg[rmask]))
+
+
+def _add_ramps(ctx: Context, p) -> None:
+    """Ramp limits of every unit that has one, hourly, from p_init at the first hour where given."""
+    g, p_nom = ctx.generators.table, ctx.generators.p_nom_mw
     up = g["ramp_limit_up"].to_numpy() * p_nom  # MW per hour
     down = g["ramp_limit_down"].to_numpy() * p_nom
     ri = np.flatnonzero(np.isfinite(up) | np.isfinite(down))
-    if len(ri):
-        gr = g.iloc[ri]
-        dt = ctx.dt  # a snapshot of several hours may ramp as far as its hours allow
-        lo = np.where(np.isfinite(down[ri]), -down[ri], -np.inf) * dt
-        hi = np.where(np.isfinite(up[ri]), up[ri], np.inf) * dt
-        pinit = ctx.pick(ctx.state.p_mw, gr.index, gr["p_init"].to_numpy())
-        # first hour: p[0] - p_init within limits where p_init is given, else free
-        lo[0] = np.where(np.isnan(pinit), -np.inf, lo[0] + np.nan_to_num(pinit))
-        hi[0] = np.where(np.isnan(pinit), np.inf, hi[0] + np.nan_to_num(pinit))
-        rb = lp.add_rows("ramp", gr.index, lo, hi)
-        lp.add_coeffs(rb.idx, p.idx[:, ri], 1.0)
-        lp.add_coeffs(rb.idx[1:], p.idx[:-1, ri], -1.0)
+    if not len(ri):
+        return
+    gr = g.iloc[ri]
+    dt = ctx.dt  # a snapshot of several hours may ramp as far as its hours allow
+    lo = np.where(np.isfinite(down[ri]), -down[ri], -np.inf) * dt
+    hi = np.where(np.isfinite(up[ri]), up[ri], np.inf) * dt
+    pinit = ctx.pick(ctx.state.p_mw, gr.index, gr["p_init"].to_numpy())
+    # first hour: p[0] - p_init within limits where p_init is given, else free
+    lo[0] = np.where(np.isnan(pinit), -np.inf, lo[0] + np.nan_to_num(pinit))
+    hi[0] = np.where(np.isnan(pinit), np.inf, hi[0] + np.nan_to_num(pinit))
+    rb = ctx.lp.add_rows("ramp", gr.index, lo, hi)
+    ctx.lp.add_coeffs(rb.idx, p.idx[:, ri], 1.0)
+    ctx.lp.add_coeffs(rb.idx[1:], p.idx[:-1, ri], -1.0)
+
+
+def extract_generators(ctx: Context, sv: Solved) -> pd.DataFrame:
+    """Generation rows of the generators: output, availability, curtailment, commitment, CO2, gas burnt."""
+    gen = ctx.generators
+    g, T = gen.table, ctx.T
+    p = sv.value("gen_p")
+    committed = np.full((T, len(g)), np.nan)
+    if sv.has("gen_committed"):
+        committed[:, g.index.get_indexer(sv.lp.variables["gen_committed"].elements)] = sv.value("gen_committed")
+    lhv = float(ctx.net.config["gas_lhv_gj_per_kcm"])
+    gas_per_mwh = np.where(gen.uses_gas, g["heat_rate"].to_numpy() / lhv / KCM_PER_MM3, 0.0)  # Mm3 per MWh
+    regions = ctx.net.tables["buses"]["region"]
+    return long_table(ctx.snapshots, g.index, "unit", bus=g["bus"].to_numpy(),
+                      region=regions.reindex(g["bus"]).to_numpy(), carrier=g["carrier"].to_numpy(), p_mw=p,
+                      available_mw=gen.available_mw, curtailed_mw=np.where(gen.renewable, gen.available_mw - p, 0.0),
+                      committed_mw=committed, co2_t=p * g["co2_t_per_mwh"].to_numpy(), gas_mm3_per_h=p * gas_per_mwh)
 
 
 def _term(idx: np.ndarray, coef: np.ndarray, key: np.ndarray) -> Term:

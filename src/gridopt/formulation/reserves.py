@@ -12,9 +12,18 @@ Constant parts of the headroom move to the right-hand side.
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
 
-from .context import Context
+import numpy as np
+import pandas as pd
+
+from .context import Context, Solved, long_table
+
+
+@dataclass
+class Reserves:
+    regions: list[str]
+    requirement_mw: np.ndarray  # (hours, regions)
 
 
 def add_reserves(ctx: Context) -> None:
@@ -24,7 +33,7 @@ def add_reserves(ctx: Context) -> None:
         return
     lp, T = ctx.lp, ctx.T
     pos = np.array([ctx.regions.index(r) for r in regions])
-    load = ctx.data["load_firm"] + ctx.data["load_int"]
+    load = ctx.loads.total_mw
     bus_reg = ctx.region_pos(ctx.buses)
     req = np.stack([load[:, bus_reg == p].sum(axis=1) * shares[r] for p, r in zip(pos, regions)], axis=1)
     const = np.zeros((T, len(regions)))
@@ -32,7 +41,7 @@ def add_reserves(ctx: Context) -> None:
         for j, p in enumerate(pos):
             const[:, j] += values[:, key == p].sum(axis=1)
     rb = lp.add_rows("reserve", regions, req - const, np.inf)
-    ctx.data["reserve_requirement"] = req
+    ctx.reserves = Reserves(regions, req)
     tt = np.arange(T)[:, None]
     lookup = np.full(len(ctx.regions) + 1, -1)
     lookup[pos] = np.arange(len(regions))
@@ -43,3 +52,16 @@ def add_reserves(ctx: Context) -> None:
             continue
         rows = rb.start + tt * len(regions) + j[keep][None, :]
         lp.add_coeffs(rows, term.idx[:, keep], np.broadcast_to(term.coef, term.idx.shape)[:, keep])
+
+
+def extract_reserves(ctx: Context, sv: Solved) -> pd.DataFrame:
+    """Per region and hour: requirement, headroom provided, and price (the row's dual per MW and hour)."""
+    if "reserve" not in sv.lp.rows:
+        return pd.DataFrame(columns=["hour", "region", "requirement_mw", "provided_mw", "price_cny_per_mw"])
+    rb = sv.lp.rows["reserve"]
+    req = ctx.reserves.requirement_mw
+    lower = rb.take(sv.lp.arrays()["row_lower"])
+    act = sv.activity("reserve")
+    act = np.full(req.shape, np.nan) if act is None else act
+    return long_table(ctx.snapshots, rb.elements, "region", requirement_mw=req, provided_mw=act + (req - lower),
+                      price_cny_per_mw=sv.row_price("reserve") / ctx.weights[:, None])

@@ -1,34 +1,48 @@
 """Pumped storage (storage units).
 
-For every unit s and hour t: 0 <= charge <= p_nom_store, 0 <= discharge <= p_nom,
-0 <= soc <= max_hours * p_nom (MWh), and hourly
+For every unit s and snapshot t (duration dt_t hours): 0 <= charge <= p_nom_store, 0 <= discharge <= p_nom,
+0 <= soc <= max_hours * p_nom (MWh), and
 
-    soc[t] = (1 - standing_loss) * soc[t-1] + efficiency_store * charge[t] - discharge[t] / efficiency_dispatch
+    soc[t] = (1 - standing_loss)^dt_t * soc[t-1] + dt_t * (efficiency_store * charge[t] - discharge[t] / efficiency_dispatch)
 
 with soc[-1] = soc[T-1] when cyclic_state_of_charge, else state_of_charge_initial. A carried state (rolling
 horizons) replaces both, and a target may set a lower bound on soc at the last (or a given) hour.
-Storage dynamics stay hourly whatever the snapshot weighting. Discharge costs marginal_cost per MWh (weighted).
+Discharge costs marginal_cost per MWh (weighted).
 """
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
 
-from .context import Context, Term
+import numpy as np
+import pandas as pd
+
+from ..lp import COST, OTHER
+from .context import Context, Solved, Term, long_table
+
+
+@dataclass
+class Storage:
+    """The active storage units and their capacities."""
+
+    table: pd.DataFrame
+    p_nom_mw: np.ndarray  # discharge rating
+    p_nom_store_mw: np.ndarray  # charge rating (p_nom where not given)
+    e_nom_mwh: np.ndarray  # energy capacity, max_hours * p_nom
 
 
 def add_storage(ctx: Context) -> None:
     lp, T, w = ctx.lp, ctx.T, ctx.weights[:, None]
     su = ctx.net.active("storage_units")
-    ctx.data["storage"] = su
     p_nom = su["p_nom"].to_numpy()
-    p_store = su["p_nom_store"].fillna(su["p_nom"]).to_numpy()
-    e_max = su["max_hours"].to_numpy() * p_nom
-    ch = lp.add_variables("storage_charge", su.index, 0.0, p_store)
-    dis = lp.add_variables("storage_discharge", su.index, 0.0, p_nom, w * su["marginal_cost"].to_numpy())
+    st = ctx.storage = Storage(su, p_nom, su["p_nom_store"].fillna(su["p_nom"]).to_numpy(),
+                               su["max_hours"].to_numpy() * p_nom)
+    ch = lp.add_variables("storage_charge", su.index, 0.0, st.p_nom_store_mw)
+    dis = lp.add_variables("storage_discharge", su.index, 0.0, st.p_nom_mw, w * su["marginal_cost"].to_numpy(),
+                           label="operation_cny", kind=COST)
     soc_lo = np.zeros((T, len(su)))
-    soc_lo[ctx.targets.at(T)] = np.minimum(ctx.pick(ctx.targets.soc_min_mwh, su.index, np.zeros(len(su))), e_max)
-    soc = lp.add_variables("storage_soc", su.index, soc_lo, e_max)
+    soc_lo[ctx.targets.at(T)] = np.minimum(ctx.pick(ctx.targets.soc_min_mwh, su.index, np.zeros(len(su))), st.e_nom_mwh)
+    soc = lp.add_variables("storage_soc", su.index, soc_lo, st.e_nom_mwh)
     ctx.inject(ch, -1.0, su["bus"])
     ctx.inject(dis, 1.0, su["bus"])
     if len(su) == 0:
@@ -49,8 +63,19 @@ def add_storage(ctx: Context) -> None:
     if ctx.targets.soc_value_cny_per_mwh:  # terminal value of the energy left at the end (rolling windows)
         terminal = np.zeros((T, len(su)))
         terminal[-1] = -ctx.pick(ctx.targets.soc_value_cny_per_mwh, su.index, np.zeros(len(su)))
-        lp.add_cost(soc, terminal)
+        lp.add_cost(soc, terminal, "terminal_value_cny", OTHER)
     rmask = su["provides_reserve"].to_numpy()
     reg = ctx.region_pos(su["bus"][rmask])
     ctx.reserve.append(Term(dis.idx[:, rmask], -np.ones(rmask.sum()), reg))
-    ctx.reserve_const.append((reg, np.broadcast_to(p_nom[rmask], (T, rmask.sum()))))
+    ctx.reserve_const.append((reg, np.broadcast_to(st.p_nom_mw[rmask], (T, rmask.sum()))))
+
+
+def extract_storage(ctx: Context, sv: Solved) -> pd.DataFrame:
+    """Per unit and hour: charge, discharge, state of charge and its value (minus the balance's dual)."""
+    su = ctx.storage.table
+    soc = sv.value("storage_soc")
+    value = -sv.row_price("storage_soc_balance") if "storage_soc_balance" in sv.lp.rows else np.full(soc.shape, np.nan)
+    regions = ctx.net.tables["buses"]["region"]
+    return long_table(ctx.snapshots, su.index, "unit", bus=su["bus"].to_numpy(),
+                      region=regions.reindex(su["bus"]).to_numpy(), charge_mw=sv.value("storage_charge"),
+                      discharge_mw=sv.value("storage_discharge"), soc_mwh=soc, soc_value_cny_per_mwh=value)

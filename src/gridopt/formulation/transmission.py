@@ -21,12 +21,46 @@ the power the branch withdraws from its bus0 (f for AC, q+ - efficiency_reverse 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .context import Context
+from ..lp import COST, PENALTY
+from .context import Context, Solved, long_table
+
+
+@dataclass
+class Branches:
+    """Active AC lines and transformers (`ac_branches`), with their rating, the capacity of each."""
+
+    table: pd.DataFrame
+    s_max_mw: np.ndarray
+
+
+@dataclass
+class Links:
+    """Active links, their ratings each way and efficiencies, and export contracts where given."""
+
+    table: pd.DataFrame
+    p_nom_mw: np.ndarray  # capacity: both directions' limits scale with it
+    efficiency: np.ndarray
+    efficiency_reverse: np.ndarray
+    contract_min_mw: pd.DataFrame | None = None  # (hours, links with a contract)
+
+    @property
+    def forward_max_mw(self) -> np.ndarray:
+        return self.p_nom_mw * self.table["p_max_pu"].to_numpy()
+
+    @property
+    def reverse_max_mw(self) -> np.ndarray:
+        return -self.p_nom_mw * self.table["p_min_pu"].to_numpy()
+
+
+@dataclass
+class Interfaces:
+    table: pd.DataFrame
 
 
 def ac_branches(ctx: Context) -> pd.DataFrame:
@@ -79,8 +113,8 @@ def cycle_matrix(branches: pd.DataFrame) -> np.ndarray:
 def add_ac_branches(ctx: Context) -> None:
     lp, T = ctx.lp, ctx.T
     br = ac_branches(ctx)
-    ctx.data["ac"] = br
     s_max = br["s_max"].to_numpy()
+    ctx.branches = Branches(br, s_max)
     f = lp.add_variables("ac_flow", br.index, -s_max, s_max)
     ctx.inject(f, -1.0, br["bus0"])
     ctx.inject(f, 1.0, br["bus1"])
@@ -89,7 +123,6 @@ def add_ac_branches(ctx: Context) -> None:
     x = br["x_pu"].to_numpy()
     if ctx.options.kvl == "cycles":
         C = cycle_matrix(br)
-        ctx.data["cycles"] = C
         if len(C):
             A = C * x[None, :]
             A /= np.abs(A).max(axis=1, keepdims=True)  # scale every cycle row to unit max coefficient
@@ -116,24 +149,25 @@ def add_ac_branches(ctx: Context) -> None:
 def add_links(ctx: Context) -> None:
     lp, w = ctx.lp, ctx.weights[:, None]
     links = ctx.net.active("links")
-    ctx.data["links"] = links
     eff = links["efficiency"].to_numpy()
     eff_r = links["efficiency_reverse"].fillna(links["efficiency"]).to_numpy()
-    ctx.data["link_eff"], ctx.data["link_eff_r"] = eff, eff_r
-    p_nom = links["p_nom"].to_numpy()
+    lk = ctx.links = Links(links, links["p_nom"].to_numpy(), eff, eff_r)
     mc = links["marginal_cost"].to_numpy()
-    fwd = lp.add_variables("link_fwd", links.index, 0.0, p_nom * links["p_max_pu"].to_numpy(), w * mc)
-    rev = lp.add_variables("link_rev", links.index, 0.0, -p_nom * links["p_min_pu"].to_numpy(), w * mc)
+    fwd = lp.add_variables("link_fwd", links.index, 0.0, lk.forward_max_mw, w * mc, label="transmission_cny", kind=COST)
+    rev = lp.add_variables("link_rev", links.index, 0.0, lk.reverse_max_mw, w * mc, label="transmission_cny", kind=COST)
     ctx.inject(fwd, -1.0, links["bus0"])
     ctx.inject(fwd, eff, links["bus1"])
     ctx.inject(rev, eff_r, links["bus0"])
     ctx.inject(rev, -1.0, links["bus1"])
     has = ctx.has_series("contract_min_mw", links.index)
-    if has.any():
+    if not has.any():
+        lp.declare_cost("export_shortfall_cny", PENALTY)
+    else:
         li = links.index[has]
-        cmin = np.minimum(ctx.series("contract_min_mw", li), (p_nom * links["p_max_pu"].to_numpy())[has])
-        ctx.data["contract_min"] = pd.DataFrame(cmin, columns=li)
-        short = lp.add_variables("export_shortfall", li, 0.0, cmin, w * ctx.penalty("export_shortfall_cny_per_mwh"))
+        cmin = np.minimum(ctx.series("contract_min_mw", li), lk.forward_max_mw[has])
+        lk.contract_min_mw = pd.DataFrame(cmin, columns=li)
+        short = lp.add_variables("export_shortfall", li, 0.0, cmin, w * ctx.penalty("export_shortfall_cny_per_mwh"),
+                                 label="export_shortfall_cny", kind=PENALTY)
         lp.add_constraint("export_contract", li, [(fwd.idx[:, has], 1.0), (short, 1.0)], lower=cmin)
 
 
@@ -141,11 +175,11 @@ def add_interfaces(ctx: Context) -> None:
     lp, T = ctx.lp, ctx.T
     itf = ctx.net.tables["interfaces"]
     mem = ctx.net.tables["interface_members"]
-    ac = ctx.data["ac"]
-    links = ctx.data["links"]
+    ac = ctx.branches.table
+    links = ctx.links.table
     active = set(ac.index) | set(links.index)
     mem = mem[mem["branch"].isin(active) & mem["interface"].isin(itf.index)]
-    ctx.data["interfaces"] = itf
+    ctx.interfaces = Interfaces(itf)
     if len(itf) == 0:
         return
     rb = lp.add_rows("interface", itf.index, -itf["limit_reverse_mw"].to_numpy(), itf["limit_mw"].to_numpy())
@@ -159,4 +193,50 @@ def add_interfaces(ctx: Context) -> None:
     lp.add_coeffs(rows[:, is_ac], f.idx[:, acpos], coef[is_ac][None, :])
     lpos = links.index.get_indexer(mem["branch"][~is_ac])
     lp.add_coeffs(rows[:, ~is_ac], fwd.idx[:, lpos], coef[~is_ac][None, :])
-    lp.add_coeffs(rows[:, ~is_ac], rev.idx[:, lpos], (-coef[~is_ac] * ctx.data["link_eff_r"][lpos])[None, :])
+    lp.add_coeffs(rows[:, ~is_ac], rev.idx[:, lpos], (-coef[~is_ac] * ctx.links.efficiency_reverse[lpos])[None, :])
+
+
+def extract_flows(ctx: Context, sv: Solved) -> pd.DataFrame:
+    """Per branch and hour: flow at each end (p0 withdrawn at bus0, p1 at bus1), limits, and the shadow
+    prices of the limits (CNY per MW and hour); links also give each direction and their contracts."""
+    T, w = ctx.T, ctx.weights[:, None]
+    ac = ctx.branches.table
+    f = sv.value("ac_flow")
+    fd = sv.bound_price("ac_flow") / w if len(ac) else np.zeros((T, 0))
+    flows_ac = long_table(ctx.snapshots, ac.index, "branch", kind=ac["kind"].to_numpy(), bus0=ac["bus0"].to_numpy(),
+                          bus1=ac["bus1"].to_numpy(), p0_mw=f, p1_mw=-f, limit_mw=ctx.branches.s_max_mw,
+                          limit_reverse_mw=ctx.branches.s_max_mw,
+                          mu_upper_cny_per_mw=np.maximum(-fd, 0.0), mu_lower_cny_per_mw=np.maximum(fd, 0.0))
+    lk = ctx.links
+    links = lk.table
+    fwd, rev = sv.value("link_fwd"), sv.value("link_rev")
+    cmin = np.zeros((T, len(links)))
+    short = np.zeros((T, len(links)))
+    if sv.has("export_shortfall"):
+        pos = links.index.get_indexer(sv.lp.variables["export_shortfall"].elements)
+        cmin[:, pos] = lk.contract_min_mw.to_numpy()
+        short[:, pos] = sv.value("export_shortfall")
+    dfw = sv.bound_price("link_fwd") / w if len(links) else np.zeros((T, 0))
+    drv = sv.bound_price("link_rev") / w if len(links) else np.zeros((T, 0))
+    flows_dc = long_table(ctx.snapshots, links.index, "branch",
+                          kind=np.where(links["carrier"].str.upper() == "B2B", "b2b", "dc"),
+                          bus0=links["bus0"].to_numpy(), bus1=links["bus1"].to_numpy(),
+                          p0_mw=fwd - lk.efficiency_reverse * rev, p1_mw=-lk.efficiency * fwd + rev,
+                          limit_mw=lk.forward_max_mw, limit_reverse_mw=lk.reverse_max_mw,
+                          mu_upper_cny_per_mw=np.maximum(-dfw, 0.0), mu_lower_cny_per_mw=np.maximum(-drv, 0.0),
+                          forward_mw=fwd, reverse_mw=rev, contract_min_mw=cmin, contract_shortfall_mw=short)
+    return pd.concat([flows_ac, flows_dc], ignore_index=True)
+
+
+def extract_interfaces(ctx: Context, sv: Solved) -> pd.DataFrame:
+    """Per interface and hour: summed flow, limits and their shadow prices (CNY per MW and hour)."""
+    itf = ctx.net.tables["interfaces"]
+    if "interface" not in sv.lp.rows:
+        return long_table(ctx.snapshots, pd.Index([]), "interface", flow_mw=0.0, limit_mw=0.0, limit_reverse_mw=0.0,
+                          mu_upper_cny_per_mw=0.0, mu_lower_cny_per_mw=0.0)
+    act = sv.activity("interface")
+    act = np.full((ctx.T, len(itf)), np.nan) if act is None else act
+    mu = sv.row_price("interface") / ctx.weights[:, None]
+    return long_table(ctx.snapshots, itf.index, "interface", flow_mw=act, limit_mw=itf["limit_mw"].to_numpy(),
+                      limit_reverse_mw=itf["limit_reverse_mw"].to_numpy(),
+                      mu_upper_cny_per_mw=np.maximum(-mu, 0.0), mu_lower_cny_per_mw=np.maximum(mu, 0.0))

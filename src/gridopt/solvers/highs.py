@@ -18,11 +18,7 @@ DEFAULT_OPTIONS: dict[str, object] = {
 
 # HiGHS's interior point codes: "ipx" (iterative, basis-preconditioned) and "hipo" (direct factorisation, from
 # highspy-extras). HiGHS's own "ipm" means HiPO wherever highspy-extras is installed, whatever the size, so
-# gridopt names the code it wants. With crossover, one thread (s, IPX against HiPO): shipped case 168 h
-# (204k nonzeros) 11.5 against 14.0; 336 h (408k) 39 against 33; 504 h (584k) 110 against 63; 720 h (876k)
-# 180 against 98; synthetic 30 buses x 720 h without gas and hydro (454k) 19 against 37, with them (915k)
-# over 720 against 151; 10 buses x 2,190 h (891k) 345 against 197. Between 300k and 500k it depends on the
-# network, and HiPO's losses there are larger than its gains, so it starts at 500k.
+# gridopt names the code it wants: HiPO from this size up, where it was measured faster (benchmarks/README.md)
 HIPO_MIN_NONZEROS = 500_000
 
 
