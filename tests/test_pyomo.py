@@ -58,7 +58,7 @@ def test_fast_path_hook_adds_rows_over_named_blocks(small):
     limit = 0.5 * coal.groupby("hour")["p_mw"].sum().max()
 
     def cap_coal(ctx):
-        g = ctx.data["generators"]
+        g = ctx.generators.table
         sel = np.flatnonzero(((g["carrier"] == "coal") & (g["bus"].map(ctx.net.bus_region()) == "A")).to_numpy())
         p = ctx.lp.variables["gen_p"]
         rows = ctx.lp.add_rows("coal_cap_A", ["A"], upper=limit)

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
 
-from .engine import dispatch
+from ._version import __version__
 from .errors import CaseError, GridoptError, Problem, SolveError, UsageError
-from .formulation import build_lp
-from .network import Network, load_case, write_case
 
 __all__ = ["CaseError", "GridoptError", "Network", "Problem", "SolveError", "UsageError", "__version__",
            "build_lp", "build_pyomo_model", "dispatch", "dispatch_rolling", "load_case", "write_case"]
 
+# The API is imported when first used: `import gridopt` (and the command line's start-up, which a Ctrl-C
+# can interrupt only once the command's own handler is in place) stays light.
+_LAZY = {"dispatch": ".engine", "build_lp": ".formulation", "Network": ".network", "load_case": ".network",
+         "write_case": ".network", "build_pyomo_model": ".solvers.pyomo", "dispatch_rolling": ".rolling"}
 
-def __getattr__(name: str):  # lazy: pyomo is imported only when the twin is asked for
-    if name == "build_pyomo_model":
-        from .solvers.pyomo import build_pyomo_model
-        return build_pyomo_model
-    if name == "dispatch_rolling":
-        from .rolling import dispatch_rolling
-        return dispatch_rolling
-    raise AttributeError(name)
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gridopt' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

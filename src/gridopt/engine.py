@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .checks import check_tables
 from .errors import SolveError, UsageError
 from .formulation import build_lp

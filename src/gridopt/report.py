@@ -10,7 +10,10 @@ from .network import EXTERNAL, Network
 
 
 def _fmt(x: float, unit: str = "") -> str:
+    """A figure with an SI prefix and two decimals; what rounds to zero prints as a plain 0."""
     a = abs(x)
+    if a < 0.005:
+        return "0"
     if a >= 1e12:
         s = f"{x / 1e12:,.2f} T"
     elif a >= 1e9:

@@ -57,6 +57,7 @@ def write_atomic(folder: str | os.PathLike, summary: dict[str, Any], tables: dic
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a results folder is as readable as any
         for name, df in tables.items():
             df.to_parquet(tmp / f"{name}.parquet", index=False, compression="zstd")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
@@ -71,6 +72,12 @@ def write_atomic(folder: str | os.PathLike, summary: dict[str, Any], tables: dic
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _json_default(o: Any) -> Any:
@@ -99,6 +106,9 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     g = tables["generation"]
     tables["emissions"] = g.groupby(["hour", "region"], sort=True)["co2_t"].sum().reset_index()
     tables["gas"], gas_totals = extract_gas(ctx, sv)
+    for df in tables.values():  # -0.0 reads as a sign where there is none: adding 0.0 turns it into 0.0
+        for col in df.columns[[dt.kind == "f" for dt in df.dtypes]]:
+            df[col] = df[col] + 0.0
     money = ctx.lp.cost_parts(sol.x)
     # cost and penalty parts are per snapshot (CNY, weighted) so that a horizon can be cut into windows
     parts = {"cost": money[COST], "penalties": money[PENALTY], "other": money[OTHER], "end_shortfall_hm3": end_short,

@@ -143,21 +143,54 @@ def solve(lp: LinearProgram, threads: int | None = None, time_limit: float | Non
 
 
 def run_interruptibly(h: highspy.Highs) -> None:
-    """Run HiGHS in its worker thread while this thread waits, so that Ctrl-C (and SIGTERM, which the CLI
-    turns into KeyboardInterrupt) reach a running solve: HiGHS is cancelled, joined, and the interrupt is
-    re-raised so no result is written."""
+    """Run HiGHS in its worker thread while this thread waits, so that Ctrl-C (and SIGTERM) reach a running
+    solve: HiGHS is cancelled and its thread joined, then the signal's own handler runs (the interrupt is
+    raised) so no result is written.
+
+    While HiGHS runs, SIGINT and SIGTERM only set a flag: an exception raised between starting and joining
+    the worker would leave a joinable C++ thread behind, and the process would abort when it exits."""
+    import signal
+    import threading
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        _run(h, caught)
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: handler for sig, handler in previous.items() if handler != signal.SIG_IGN}
+
+    def note(signum, frame) -> None:
+        caught.append(signum)
+        h.cancelSolve()
+
+    try:
+        for sig in previous:
+            signal.signal(sig, note)
+        _run(h, caught)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if caught:
+        _deliver(caught[0], previous[caught[0]])
+
+
+def _run(h: highspy.Highs, caught: list[int]) -> None:
     h.HandleUserInterrupt = True  # registers the interrupt callbacks that cancelSolve() sets off
     worker = h.startSolve()
-    try:
-        while not h.wait(0.1)[0]:
-            pass
-    except KeyboardInterrupt:
-        h.cancelSolve()
-        while not h.wait(0.1)[0]:
-            pass
-        worker.join()
-        raise
+    while not h.wait(0.1)[0]:
+        if caught:
+            h.cancelSolve()
     worker.join()
+
+
+def _deliver(signum: int, handler) -> None:
+    """Hand a signal caught during the solve to the handler that was in place before it."""
+    import os
+    import signal
+    if callable(handler):  # Python's own SIGINT handler raises KeyboardInterrupt
+        handler(signum, None)
+    else:  # the default action: end the process as the signal would have
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
 
 
 def read_solution(h: highspy.Highs, pass_seconds: float = 0.0, solve_seconds: float = 0.0) -> Solution:
