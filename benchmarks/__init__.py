@@ -2,8 +2,9 @@
 
 ``python -m benchmarks --help`` lists the options; ``python -m benchmarks --quick`` is the CI smoke.
 Modules: `cases` (the registry), `variants` (solver, KVL and modelling-path variants), `worker` (measures
-one case in its own process), `runner` (processes, medians, machine info), `report` (ratios, exponents,
-Markdown), `pypsa_twin` (the optional PyPSA comparison).
+one case in its own process), `phases` (wall, CPU and memory of a phase), `runner` (processes, medians,
+machine info), `report` (ratios, exponents, Markdown), `pypsa_twin` (the optional PyPSA comparison,
+through gridopt's PyPSA exporter).
 """
 
 from .cases import CASES, Case, select

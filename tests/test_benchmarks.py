@@ -145,8 +145,10 @@ def test_rolling_comparison_measures_windows_against_one_lp():
         assert ("rss_parallel_bound_mb" in r) == parallel
 
 
+@pytest.mark.slow
 def test_plain_case_gives_pypsa_the_same_lp():
-    """On a plain registry case PyPSA solves gridopt's exported network: the same objective."""
+    """On a plain registry case PyPSA solves gridopt's exported network: the same objective. On a full one it
+    solves the exporter's approximation, and the record names what was approximated."""
     pytest.importorskip("pypsa")
     from benchmarks.cases import CASES
     from benchmarks.runner import spec_for
@@ -156,5 +158,9 @@ def test_plain_case_gives_pypsa_the_same_lp():
     fast = measure(spec_for(case, BASELINE, 1, None))
     twin = measure(spec_for(case, Variant("pypsa", path="pypsa"), 1, None))
     assert fast["status"] == twin["status"] == "optimal"
-    assert twin["pypsa_network"].startswith("gridopt export-pypsa")
+    assert twin["pypsa_network"] == "gridopt export-pypsa (same LP)"
     assert twin["objective_cny"] == pytest.approx(fast["objective_cny"], rel=1e-7)
+    full = measure(spec_for(CASES["syn_4x24"], Variant("pypsa", path="pypsa"), 1, None))
+    assert full["status"] == "optimal" and full["pypsa_network"] == "gridopt export-pypsa (approximated)"
+    assert any("committable" in a for a in full["pypsa_approximations"])
+    assert any("reservoir" in a for a in full["pypsa_approximations"])

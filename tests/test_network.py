@@ -11,7 +11,6 @@ import pytest
 import gridopt
 from gridopt import CaseError, load_case
 from gridopt.cli import main
-from gridopt.overlay import apply_overlay
 
 
 def problems_of(case) -> list[str]:
@@ -118,7 +117,7 @@ def test_overlay_set_remove_add_scale_replace(small):
             "scale": [{"series": "inflow_m3s", "columns": ["up"], "factor": 0.5, "start": "2025-01-01 02:00",
                        "end": "2025-01-01 04:00"}],
             "replace": [{"series": "load_interruptible_mw", "value": 0.0}]}
-    n = apply_overlay(small, spec, name="test")
+    n = small.with_overlay(spec, name="test")
     assert n.scenario == "test"
     assert n.tables["generators"].at["gas_c", "p_nom"] == 999.0
     assert "ac" not in n.tables["lines"].index and "ac" not in set(n.tables["interface_members"]["branch"])
@@ -141,7 +140,7 @@ def test_overlay_set_remove_add_scale_replace(small):
 ])
 def test_overlay_naming_anything_missing_is_an_error(small, spec, expect):
     with pytest.raises(CaseError) as exc:
-        apply_overlay(small, spec)
+        small.with_overlay(spec)
     assert any(expect in str(p) for p in exc.value.problems), exc.value.problems
 
 

@@ -4,11 +4,13 @@ A case is a folder `networks/<case>/` holding `case.toml`, one CSV per component
 `schema.csv`) and `scenarios/*.toml` overlays. Its hourly series are Parquet files found by
 convention: the case's own `timeseries/` subfolder, else the repository's `timeseries/<case>/`.
 Loading validates everything and raises one `CaseError` carrying every problem found.
+
+Typing and checking (`gridopt.validate`) and scenario overlays (`gridopt.overlay`) work on plain settings
+and tables and know nothing of the Network: it calls them, so imports run one way, from here down.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import tomllib
@@ -21,40 +23,12 @@ import numpy as np
 import pandas as pd
 
 from .errors import CaseError, Problem, UsageError
-from .schema import COMPONENTS, SCHEMA, SERIES
+from .overlay import apply_overlay, read_overlay
+from .schema import COMPONENTS, EXTERNAL, SCHEMA, SERIES
+from .validate import check, coerce_table, empty_table, file_of, merge_config
 
-DEFAULT_PENALTIES: dict[str, float] = {
-    "curtailment_cny_per_mwh": 1.0,
-    "spill_cny_per_mwh": 1.0,
-    "rule_curve_cny_per_mwh": 1500.0,
-    "end_target_cny_per_mwh": 1500.0,
-    "voll_interruptible_cny_per_mwh": 3000.0,
-    "export_shortfall_cny_per_mwh": 4000.0,
-    "eco_flow_cny_per_mwh": 6000.0,
-    "voll_firm_cny_per_mwh": 20000.0,
-    "gas_shed_industry_cny_per_kcm": 10000.0,
-    "gas_export_shortfall_cny_per_kcm": 12000.0,
-    "gas_shed_residential_cny_per_kcm": 200000.0,
-}
-
-DEFAULT_CONFIG: dict[str, Any] = {
-    "name": "",
-    "description": "",
-    "currency": "CNY",
-    "year": 0,
-    "timeseries_start": "2025-01-01 00:00",
-    "hours": 24,
-    "snapshot_hours": 1,
-    "carbon_price": 0.0,
-    "regions": [],
-    "interchange": [],
-    "gas_lhv_gj_per_kcm": 34.0,
-    "penalties": DEFAULT_PENALTIES,
-    "reserves": {},
-    "published_capacity_mw": {},
-}
-
-EXTERNAL = "external"
+# EXTERNAL is named here too, beside the Network, for the modules that read networks
+__all__ = ["EXTERNAL", "Network", "load_case", "repo_root", "timeseries_dir", "write_case"]
 
 
 def repo_root() -> Path:
@@ -66,126 +40,6 @@ def repo_root() -> Path:
         if (cand / "networks").is_dir():
             return cand
     return Path.cwd()
-
-
-def _file_of(component: str) -> str:
-    return f"{component}.csv"
-
-
-def _coerce_table(component: str, raw: pd.DataFrame, file: str, problems: list[Problem]) -> pd.DataFrame:
-    """Typed table from a frame of strings (or objects); fills defaults, records every bad cell."""
-    attrs = SCHEMA[component]
-    for col in raw.columns:
-        if col not in attrs:
-            problems.append(Problem(file, "", str(col), f"unknown column (expected one of: {', '.join(attrs)})"))
-    out = {}
-    n = len(raw)
-    names = raw["name"].astype(str).tolist() if "name" in raw.columns else [str(i + 2) for i in range(n)]
-    for a in attrs.values():
-        if a.name not in raw.columns:
-            if a.required:
-                problems.append(Problem(file, "", a.name, f"missing required column ({a.unit or a.type})"))
-            values = [a.default] * n
-        else:
-            values = []
-            for i, v in enumerate(raw[a.name].tolist()):
-                rowref = f"{i + 2} ({names[i]})" if "name" in raw.columns else str(i + 2)
-                text = "" if v is None or (isinstance(v, float) and math.isnan(v) and a.type != "float") else v
-                if isinstance(text, str):
-                    text = text.strip()
-                if isinstance(text, str) and text == "":
-                    if a.required:
-                        problems.append(Problem(file, rowref, a.name, "empty value, a value is required"))
-                    values.append(a.default)
-                    continue
-                try:
-                    if a.type == "float":
-                        x = float(text)
-                        if math.isnan(x):
-                            if a.required:
-                                problems.append(Problem(file, rowref, a.name, "NaN, a number is required"))
-                            x = a.default
-                    elif a.type == "int":
-                        fx = float(text)
-                        if not fx.is_integer() or abs(fx) >= 2.0**63:  # whole, and fits a 64-bit integer
-                            raise ValueError
-                        x = int(fx)
-                    elif a.type == "bool":
-                        if isinstance(text, (bool, np.bool_)):
-                            x = bool(text)
-                        elif str(text).lower() in ("true", "1", "yes"):
-                            x = True
-                        elif str(text).lower() in ("false", "0", "no"):
-                            x = False
-                        else:
-                            raise ValueError
-                    else:
-                        x = str(text)
-                except (TypeError, ValueError):
-                    problems.append(Problem(file, rowref, a.name, f"{v!r} is not a valid {a.type} ({a.unit or a.type})"))
-                    x = a.default
-                values.append(x)
-        if a.type == "float":
-            out[a.name] = pd.Series(values, dtype="float64")
-        elif a.type == "int":
-            out[a.name] = pd.Series([0 if v is None else v for v in values], dtype="int64")
-        elif a.type == "bool":
-            out[a.name] = pd.Series(values, dtype="bool")
-        else:
-            out[a.name] = pd.Series(["" if v is None else v for v in values], dtype="object")
-    df = pd.DataFrame(out, index=pd.RangeIndex(n))
-    if "name" in attrs:
-        df = df.set_index("name", drop=True)
-    return df
-
-
-def empty_table(component: str) -> pd.DataFrame:
-    return _coerce_table(component, pd.DataFrame({a: pd.Series([], dtype=object) for a in SCHEMA[component]}),
-                         _file_of(component), [])
-
-
-def _merge_config(raw: Mapping[str, Any], file: str, problems: list[Problem]) -> dict[str, Any]:
-    cfg = copy.deepcopy(DEFAULT_CONFIG)
-    for key, value in raw.items():
-        if key not in DEFAULT_CONFIG:
-            problems.append(Problem(file, "", key, f"unknown key (expected one of: {', '.join(DEFAULT_CONFIG)})"))
-            continue
-        default = DEFAULT_CONFIG[key]
-        if key == "published_capacity_mw":
-            ok = isinstance(value, dict) and all(
-                isinstance(v, dict) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v.values())
-                for v in value.values())
-            if not ok:
-                problems.append(Problem(file, "", key, "expected tables of region -> {carrier = MW}"))
-            else:
-                cfg[key] = {r: {c: float(x) for c, x in v.items()} for r, v in value.items()}
-            continue
-        if isinstance(default, dict):
-            if not isinstance(value, dict):
-                problems.append(Problem(file, "", key, "expected a table"))
-                continue
-            merged = dict(default)
-            for k, v in value.items():
-                if key == "penalties" and k not in DEFAULT_PENALTIES:
-                    problems.append(Problem(file, key, k, "unknown penalty"))
-                elif not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
-                    problems.append(Problem(file, key, k, f"{v!r} is not a finite number >= 0"))
-                else:
-                    merged[k] = float(v)
-            cfg[key] = merged
-        elif isinstance(default, list):
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                problems.append(Problem(file, "", key, "expected a list of names"))
-            else:
-                cfg[key] = list(value)
-        elif isinstance(default, (int, float)) and not isinstance(default, bool):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-                problems.append(Problem(file, "", key, f"{value!r} is not a number"))
-            else:
-                cfg[key] = type(default)(value)
-        else:
-            cfg[key] = str(value)
-    return cfg
 
 
 @dataclass(frozen=True)
@@ -210,7 +64,7 @@ class Network:
                     scenario_files: Mapping[str, Path] | None = None, validate: bool = True) -> Network:
         """Build a network from plain frames (a `name` column or index per named component)."""
         problems: list[Problem] = []
-        cfg = _merge_config(config, "case.toml", problems)
+        cfg = merge_config(config, "case.toml", problems)
         typed: dict[str, pd.DataFrame] = {}
         for comp in COMPONENTS:
             raw = tables.get(comp)
@@ -218,16 +72,15 @@ class Network:
                 typed[comp] = empty_table(comp)
                 continue
             raw = raw.reset_index() if raw.index.name == "name" else raw.reset_index(drop=True)
-            typed[comp] = _coerce_table(comp, raw, _file_of(comp), problems)
+            typed[comp] = coerce_table(comp, raw, file_of(comp), problems)
         for comp in tables:
             if comp not in SCHEMA:
-                problems.append(Problem(_file_of(comp), "", "", "unknown component table"))
+                problems.append(Problem(file_of(comp), "", "", "unknown component table"))
         ser = {k: v for k, v in (series or {}).items()}
         net = cls(name=cfg["name"] or (path.name if path else "case"), config=cfg, tables=typed, series=ser,
                   path=path, scenario_files=dict(scenario_files or {}))
         if validate:
-            from .validate import check
-            problems += check(net)
+            problems += check(net.config, net.tables, net.series)
         if problems:
             raise CaseError(problems)
         return net
@@ -301,11 +154,21 @@ class Network:
         """A new network with the scenario overlay `name` applied (None or 'base' returns self)."""
         if name in (None, "", "base"):
             return self
-        from .overlay import apply_overlay_file
         if name not in self.scenario_files:
-            from .errors import UsageError
             raise UsageError(f"unknown scenario {name!r} (available: {', '.join(self.scenarios) or 'none'})")
-        return apply_overlay_file(self, name, self.scenario_files[name])
+        path = self.scenario_files[name]
+        return self.with_overlay(read_overlay(path), name=name, file=str(path))
+
+    def with_overlay(self, spec: Mapping[str, Any], name: str = "overlay", file: str = "overlay") -> Network:
+        """A new network with the overlay `spec` (what a scenario file holds, see `gridopt.overlay`) applied
+        and checked; every problem is raised as one CaseError naming `file`. The scenario becomes `name`."""
+        config, tables, series = apply_overlay(self.config, self.tables, self.series, spec, file)
+        try:
+            out = Network.from_tables(config, tables, series, path=self.path, scenario_files=self.scenario_files)
+        except CaseError as exc:
+            raise CaseError([Problem(f"{file} -> {p.file}", p.row, p.column, p.message)
+                             for p in exc.problems]) from None
+        return out.replace(scenario=name if self.scenario == "base" else f"{self.scenario}+{name}")
 
     def replace(self, **changes: Any) -> Network:
         return replace(self, **changes)
@@ -507,7 +370,7 @@ def write_case(net: Network, folder: str | os.PathLike) -> Path:
     for comp in COMPONENTS:
         df = net.tables[comp]
         if len(df) or comp == "buses":
-            (df.reset_index() if df.index.name == "name" else df).to_csv(out / _file_of(comp), index=False)
+            (df.reset_index() if df.index.name == "name" else df).to_csv(out / file_of(comp), index=False)
     if net.series:
         ts = out / "timeseries"
         ts.mkdir(exist_ok=True)

@@ -9,12 +9,15 @@ An overlay may hold a `[case]` table (overrides of case.toml values, e.g. `year`
     [[scale]]    series, columns (optional), factor, start, end   multiply a series over [start, end)
     [[replace]]  series, columns (optional), value, start, end    set a series over [start, end)
 
-Naming a table, element, column or series that does not exist is an error.
+Naming a table, element, column or series that does not exist is an error. The functions here edit
+plain settings, tables and series; `Network.with_scenario` and `Network.with_overlay` apply them and
+type and check the result, so this module needs no `Network`.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,29 +25,34 @@ import numpy as np
 import pandas as pd
 
 from .errors import CaseError, Problem
-from .network import Network
 from .schema import SCHEMA, SERIES
 
 _KEYS = {"description", "case", "set", "remove", "add", "scale", "replace"}
 
 
-def apply_overlay_file(net: Network, name: str, path: Path) -> Network:
+def read_overlay(path: Path) -> dict[str, Any]:
+    """The overlay in the TOML file at `path`; raises CaseError naming the file if it is not valid TOML."""
     try:
-        spec = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CaseError([Problem(str(path), "", "", f"not valid TOML: {exc}")]) from None
-    return apply_overlay(net, spec, name=name, file=str(path))
 
 
-def apply_overlay(net: Network, spec: dict[str, Any], name: str = "overlay", file: str = "overlay") -> Network:
-    """A new network with `spec` applied; every problem is collected and raised as one CaseError."""
+Tables = dict[str, pd.DataFrame]
+
+
+def apply_overlay(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame], series: Mapping[str, pd.DataFrame],
+                  spec: Mapping[str, Any], file: str = "overlay") -> tuple[dict[str, Any], Tables, Tables]:
+    """Copies of a network's settings, tables (element names as a `name` column) and series with `spec`
+    applied; the inputs are left untouched. Every problem of the spec itself is collected and raised as one
+    CaseError naming `file`; the edited tables are typed and checked by whoever builds a network of them."""
     problems: list[Problem] = []
     for k in spec:
         if k not in _KEYS:
             problems.append(Problem(file, "", k, f"unknown overlay key (expected one of: {', '.join(sorted(_KEYS))})"))
-    tables = {k: v.reset_index() if v.index.name == "name" else v.copy() for k, v in net.tables.items()}
-    series = {k: v.copy() for k, v in net.series.items()}
-    config = {k: (dict(v) if isinstance(v, dict) else v) for k, v in net.config.items()}
+    tables = {k: v.reset_index() if v.index.name == "name" else v.copy() for k, v in tables.items()}
+    series = {k: v.copy() for k, v in series.items()}
+    config = {k: (dict(v) if isinstance(v, dict) else v) for k, v in config.items()}
     for k, v in spec.get("case", {}).items():
         if k not in config:
             problems.append(Problem(file, "case", k, "unknown case setting"))
@@ -134,8 +142,4 @@ def apply_overlay(net: Network, spec: dict[str, Any], name: str = "overlay", fil
             series[sname] = df
     if problems:
         raise CaseError(problems)
-    try:
-        out = Network.from_tables(config, tables, series, path=net.path, scenario_files=net.scenario_files)
-    except CaseError as exc:
-        raise CaseError([Problem(f"{file} -> {p.file}", p.row, p.column, p.message) for p in exc.problems]) from None
-    return out.replace(scenario=name if net.scenario == "base" else f"{net.scenario}+{name}")
+    return config, tables, series

@@ -3,7 +3,8 @@
 `schema.csv` holds one row per component attribute (type, unit, default, whether required, the
 table it references, its valid range); `series.csv` names the hourly time series and the component
 whose element names are their columns. Everything that checks or fills a table reads these two
-tables, so a new attribute is added in one place.
+tables, so a new attribute is added in one place. The settings a `case.toml` may hold, with their
+defaults, are stated here too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import math
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,40 @@ COMPONENTS: tuple[str, ...] = tuple(SCHEMA)
 SERIES: dict[str, SeriesSpec] = {r["series"]: SeriesSpec(**{k if k != "series" else "name": v for k, v in r.items()})
                                  for r in _read("series.csv")}
 BRANCH_COMPONENTS = ("lines", "transformers", "links")
+
+# case.toml: every setting a case may give, with its default; penalties in CNY per MWh or per kcm
+DEFAULT_PENALTIES: dict[str, float] = {
+    "curtailment_cny_per_mwh": 1.0,
+    "spill_cny_per_mwh": 1.0,
+    "rule_curve_cny_per_mwh": 1500.0,
+    "end_target_cny_per_mwh": 1500.0,
+    "voll_interruptible_cny_per_mwh": 3000.0,
+    "export_shortfall_cny_per_mwh": 4000.0,
+    "eco_flow_cny_per_mwh": 6000.0,
+    "voll_firm_cny_per_mwh": 20000.0,
+    "gas_shed_industry_cny_per_kcm": 10000.0,
+    "gas_export_shortfall_cny_per_kcm": 12000.0,
+    "gas_shed_residential_cny_per_kcm": 200000.0,
+}
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "name": "",
+    "description": "",
+    "currency": "CNY",
+    "year": 0,
+    "timeseries_start": "2025-01-01 00:00",
+    "hours": 24,
+    "snapshot_hours": 1,
+    "carbon_price": 0.0,
+    "regions": [],
+    "interchange": [],
+    "gas_lhv_gj_per_kcm": 34.0,
+    "penalties": DEFAULT_PENALTIES,
+    "reserves": {},
+    "published_capacity_mw": {},
+}
+
+EXTERNAL = "external"  # the region of buses outside all regions (markets, export terminals); reserved
 
 
 def in_range(valid: str, x: float) -> bool:

@@ -1,61 +1,187 @@
-"""Semantic checks of a typed network: references, ranges, units, series, cascades.
+"""From a case's raw input to typed tables, and every problem with it.
 
-Every check appends `Problem`s naming file, row (element) and column; nothing raises here.
+Settings are merged over their defaults (`merge_config`), tables typed by the schema with defaults filled
+(`coerce_table`), and the typed tables checked for references, ranges, units, series and cascades (`check`).
+Every step appends `Problem`s naming file, row (element) and column; nothing raises here. The functions take
+plain settings and tables, not a `Network`: the network module calls them when it builds one.
 """
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from .errors import Problem
-from .network import EXTERNAL, Network
-from .schema import BRANCH_COMPONENTS, SCHEMA, SERIES, in_range
+from .schema import BRANCH_COMPONENTS, DEFAULT_CONFIG, DEFAULT_PENALTIES, EXTERNAL, SCHEMA, SERIES, in_range
 
 HUGE = 1e12  # no quantity of a grid case comes near this in its unit (MW, hm3, CNY/MWh, ...)
 
 
-def _f(comp: str) -> str:
-    return f"{comp}.csv"
+def file_of(component: str) -> str:
+    """The file a component's table is read from."""
+    return f"{component}.csv"
 
 
-def check(net: Network) -> list[Problem]:
+def coerce_table(component: str, raw: pd.DataFrame, file: str, problems: list[Problem]) -> pd.DataFrame:
+    """Typed table from a frame of strings (or objects); fills defaults, records every bad cell."""
+    attrs = SCHEMA[component]
+    for col in raw.columns:
+        if col not in attrs:
+            problems.append(Problem(file, "", str(col), f"unknown column (expected one of: {', '.join(attrs)})"))
+    out = {}
+    n = len(raw)
+    names = raw["name"].astype(str).tolist() if "name" in raw.columns else [str(i + 2) for i in range(n)]
+    for a in attrs.values():
+        if a.name not in raw.columns:
+            if a.required:
+                problems.append(Problem(file, "", a.name, f"missing required column ({a.unit or a.type})"))
+            values = [a.default] * n
+        else:
+            values = []
+            for i, v in enumerate(raw[a.name].tolist()):
+                rowref = f"{i + 2} ({names[i]})" if "name" in raw.columns else str(i + 2)
+                text = "" if v is None or (isinstance(v, float) and math.isnan(v) and a.type != "float") else v
+                if isinstance(text, str):
+                    text = text.strip()
+                if isinstance(text, str) and text == "":
+                    if a.required:
+                        problems.append(Problem(file, rowref, a.name, "empty value, a value is required"))
+                    values.append(a.default)
+                    continue
+                try:
+                    if a.type == "float":
+                        x = float(text)
+                        if math.isnan(x):
+                            if a.required:
+                                problems.append(Problem(file, rowref, a.name, "NaN, a number is required"))
+                            x = a.default
+                    elif a.type == "int":
+                        fx = float(text)
+                        if not fx.is_integer() or abs(fx) >= 2.0**63:  # whole, and fits a 64-bit integer
+                            raise ValueError
+                        x = int(fx)
+                    elif a.type == "bool":
+                        if isinstance(text, (bool, np.bool_)):
+                            x = bool(text)
+                        elif str(text).lower() in ("true", "1", "yes"):
+                            x = True
+                        elif str(text).lower() in ("false", "0", "no"):
+                            x = False
+                        else:
+                            raise ValueError
+                    else:
+                        x = str(text)
+                except (TypeError, ValueError):
+                    problems.append(Problem(file, rowref, a.name, f"{v!r} is not a valid {a.type} ({a.unit or a.type})"))
+                    x = a.default
+                values.append(x)
+        if a.type == "float":
+            out[a.name] = pd.Series(values, dtype="float64")
+        elif a.type == "int":
+            out[a.name] = pd.Series([0 if v is None else v for v in values], dtype="int64")
+        elif a.type == "bool":
+            out[a.name] = pd.Series(values, dtype="bool")
+        else:
+            out[a.name] = pd.Series(["" if v is None else v for v in values], dtype="object")
+    df = pd.DataFrame(out, index=pd.RangeIndex(n))
+    if "name" in attrs:
+        df = df.set_index("name", drop=True)
+    return df
+
+
+def empty_table(component: str) -> pd.DataFrame:
+    """A typed table of `component` without elements."""
+    return coerce_table(component, pd.DataFrame({a: pd.Series([], dtype=object) for a in SCHEMA[component]}),
+                         file_of(component), [])
+
+
+def merge_config(raw: Mapping[str, Any], file: str, problems: list[Problem]) -> dict[str, Any]:
+    """case.toml settings over their defaults; records every unknown key and bad value."""
+    cfg = copy.deepcopy(DEFAULT_CONFIG)
+    for key, value in raw.items():
+        if key not in DEFAULT_CONFIG:
+            problems.append(Problem(file, "", key, f"unknown key (expected one of: {', '.join(DEFAULT_CONFIG)})"))
+            continue
+        default = DEFAULT_CONFIG[key]
+        if key == "published_capacity_mw":
+            ok = isinstance(value, dict) and all(
+                isinstance(v, dict) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v.values())
+                for v in value.values())
+            if not ok:
+                problems.append(Problem(file, "", key, "expected tables of region -> {carrier = MW}"))
+            else:
+                cfg[key] = {r: {c: float(x) for c, x in v.items()} for r, v in value.items()}
+            continue
+        if isinstance(default, dict):
+            if not isinstance(value, dict):
+                problems.append(Problem(file, "", key, "expected a table"))
+                continue
+            merged = dict(default)
+            for k, v in value.items():
+                if key == "penalties" and k not in DEFAULT_PENALTIES:
+                    problems.append(Problem(file, key, k, "unknown penalty"))
+                elif not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+                    problems.append(Problem(file, key, k, f"{v!r} is not a finite number >= 0"))
+                else:
+                    merged[k] = float(v)
+            cfg[key] = merged
+        elif isinstance(default, list):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problems.append(Problem(file, "", key, "expected a list of names"))
+            else:
+                cfg[key] = list(value)
+        elif isinstance(default, (int, float)) and not isinstance(default, bool):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+                problems.append(Problem(file, "", key, f"{value!r} is not a number"))
+            else:
+                cfg[key] = type(default)(value)
+        else:
+            cfg[key] = str(value)
+    return cfg
+
+
+def check(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
+          series: Mapping[str, pd.DataFrame]) -> list[Problem]:
+    """Every problem of merged settings, typed tables (one per component) and hourly series."""
     problems: list[Problem] = []
-    _check_config(net, problems)
-    _check_tables(net, problems)
-    _check_units(net, problems)
-    _check_cascades(net, problems)
-    _check_series(net, problems)
+    _check_config(config, problems)
+    _check_tables(config, tables, problems)
+    _check_units(tables, problems)
+    _check_cascades(tables, problems)
+    _check_series(config, tables, series, problems)
     return problems
 
 
-def _check_config(net: Network, problems: list[Problem]) -> None:
-    regions = net.config["regions"]
+def _check_config(config: Mapping[str, Any], problems: list[Problem]) -> None:
+    regions = config["regions"]
     if EXTERNAL in regions:
         problems.append(Problem("case.toml", "", "regions", f"'{EXTERNAL}' is reserved for buses outside all regions"))
-    for r in net.config["interchange"]:
+    for r in config["interchange"]:
         if r not in regions:
             problems.append(Problem("case.toml", "", "interchange", f"unknown region {r!r}"))
-    if net.config["interchange"] and len(net.config["interchange"]) != 2:
+    if config["interchange"] and len(config["interchange"]) != 2:
         problems.append(Problem("case.toml", "", "interchange", "expected two regions [from, to]"))
-    for r in net.config["reserves"]:
+    for r in config["reserves"]:
         if r not in regions:
             problems.append(Problem("case.toml", "reserves", r, "unknown region"))
     try:
-        pd.Timestamp(net.config["timeseries_start"])
+        pd.Timestamp(config["timeseries_start"])
     except (ValueError, TypeError):
         problems.append(Problem("case.toml", "", "timeseries_start", "not a timestamp (expected e.g. 2025-01-01 00:00)"))
 
 
-def _check_tables(net: Network, problems: list[Problem]) -> None:
-    regions = set(net.config["regions"]) | {EXTERNAL}
+def _check_tables(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame], problems: list[Problem]) -> None:
+    regions = set(config["regions"]) | {EXTERNAL}
     branch_seen: dict[str, str] = {}
     for comp, attrs in SCHEMA.items():
-        df = net.tables[comp]
-        file = _f(comp)
+        df = tables[comp]
+        file = file_of(comp)
         if "name" in attrs:
             names = df.index.to_series()
             for n in names[names.duplicated()].unique():
@@ -69,7 +195,7 @@ def _check_tables(net: Network, problems: list[Problem]) -> None:
                 for n in names:
                     if n in branch_seen and branch_seen[n] != comp:
                         problems.append(Problem(file, str(n), "name",
-                                                f"branch name also used in {_f(branch_seen[n])} (branch names are unique)"))
+                                                f"branch name also used in {file_of(branch_seen[n])} (branch names are unique)"))
                     branch_seen.setdefault(n, comp)
         rowref = _rowrefs(df)
         for a in attrs.values():
@@ -92,7 +218,7 @@ def _check_tables(net: Network, problems: list[Problem]) -> None:
                     problems.append(Problem(file, rowref[i], a.name,
                                             f"{vals[i]:.3g} is implausibly large (|value| > {HUGE:.0e} {a.unit})"))
             if a.references:
-                target = _reference_set(net, a.references, regions)
+                target = _reference_set(tables, a.references, regions)
                 for i, v in enumerate(col.tolist()):
                     if v == "" and not a.required:
                         continue
@@ -107,28 +233,28 @@ def _rowrefs(df: pd.DataFrame) -> list[str]:
     return [str(i + 2) for i in range(len(df))]
 
 
-def _reference_set(net: Network, ref: str, regions: set[str]) -> set[str]:
+def _reference_set(tables: Mapping[str, pd.DataFrame], ref: str, regions: set[str]) -> set[str]:
     if ref == "region":
         return regions
     if ref == "branches":
-        return set(net.branch_names())
-    return set(net.tables[ref].index)
+        return {n for c in BRANCH_COMPONENTS for n in tables[c].index}
+    return set(tables[ref].index)
 
 
-def _check_units(net: Network, problems: list[Problem]) -> None:
-    buses = net.tables["buses"]
+def _check_units(tables: Mapping[str, pd.DataFrame], problems: list[Problem]) -> None:
+    buses = tables["buses"]
     vnom = buses["v_nom"].groupby(level=0).first()  # duplicates are reported elsewhere; keep the first here
-    lines = net.tables["lines"]
+    lines = tables["lines"]
     for i, (n, r) in enumerate(lines.iterrows()):
         v0, v1 = vnom.get(r["bus0"]), vnom.get(r["bus1"])
         if v0 is not None and v1 is not None and not math.isclose(v0, v1, rel_tol=1e-6):
             problems.append(Problem("lines.csv", f"{i + 2} ({n})", "bus1",
                                     f"line joins buses of different voltage ({v0:g} kV and {v1:g} kV): use a transformer"))
     for comp in BRANCH_COMPONENTS:
-        for i, (n, r) in enumerate(net.tables[comp].iterrows()):
+        for i, (n, r) in enumerate(tables[comp].iterrows()):
             if r["bus0"] == r["bus1"]:
-                problems.append(Problem(_f(comp), f"{i + 2} ({n})", "bus1", "branch connects a bus to itself"))
-    gens = net.tables["generators"]
+                problems.append(Problem(file_of(comp), f"{i + 2} ({n})", "bus1", "branch connects a bus to itself"))
+    gens = tables["generators"]
     for i, (n, r) in enumerate(gens.iterrows()):
         if r["gas_node"] and r["fuel_price"] > 0:
             problems.append(Problem("generators.csv", f"{i + 2} ({n})", "fuel_price",
@@ -136,7 +262,7 @@ def _check_units(net: Network, problems: list[Problem]) -> None:
         if r["gas_node"] and r["heat_rate"] <= 0:
             problems.append(Problem("generators.csv", f"{i + 2} ({n})", "heat_rate",
                                     "a unit fed from a gas_node needs a heat_rate > 0 (GJ/MWh)"))
-    res = net.tables["reservoirs"]
+    res = tables["reservoirs"]
     for i, (n, r) in enumerate(res.iterrows()):
         ref = f"{i + 2} ({n})"
         if r["volume_min_hm3"] > r["volume_max_hm3"]:
@@ -146,15 +272,15 @@ def _check_units(net: Network, problems: list[Problem]) -> None:
                                     f"{r['volume_initial_hm3']:g} hm3 outside [volume_min_hm3, volume_max_hm3]"))
         if r["production_mw_per_m3s"] <= 0:
             problems.append(Problem("reservoirs.csv", ref, "production_mw_per_m3s", "must be > 0 (MW per m3/s)"))
-    gs = net.tables["gas_storages"]
+    gs = tables["gas_storages"]
     for i, (n, r) in enumerate(gs.iterrows()):
         if r["inventory_initial_mm3"] > r["working_gas_mm3"]:
             problems.append(Problem("gas_storages.csv", f"{i + 2} ({n})", "inventory_initial_mm3",
                                     "initial inventory above the working gas capacity"))
 
 
-def _check_cascades(net: Network, problems: list[Problem]) -> None:
-    res = net.tables["reservoirs"]
+def _check_cascades(tables: Mapping[str, pd.DataFrame], problems: list[Problem]) -> None:
+    res = tables["reservoirs"]
     g = nx.DiGraph()
     g.add_edges_from((n, d) for n, d in res["downstream"].items() if d)
     try:
@@ -165,10 +291,11 @@ def _check_cascades(net: Network, problems: list[Problem]) -> None:
     problems.append(Problem("reservoirs.csv", cycle[0][0], "downstream", f"cascade loops: {path}"))
 
 
-def _check_series(net: Network, problems: list[Problem]) -> None:
+def _check_series(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame], series: Mapping[str, pd.DataFrame],
+                  problems: list[Problem]) -> None:
     ref_index: pd.DatetimeIndex | None = None
     ref_name = ""
-    for name, df in net.series.items():
+    for name, df in series.items():
         file = f"{name}.parquet"
         spec = SERIES.get(name)
         if spec is None:
@@ -201,7 +328,7 @@ def _check_series(net: Network, problems: list[Problem]) -> None:
         if spec.component == "snapshots":
             valid_cols = {"weighting"}
         else:
-            valid_cols = set(net.tables[spec.component].index)
+            valid_cols = set(tables[spec.component].index)
         for c in df.columns:
             if c not in valid_cols:
                 problems.append(Problem(file, "", str(c), f"column names no element of {spec.component}"))
@@ -230,7 +357,7 @@ def _check_series(net: Network, problems: list[Problem]) -> None:
                                             f"{len(high)} value(s) above 1 pu, first {vals[high[0]]:g}"))
     if ref_index is not None:
         try:
-            start = pd.Timestamp(net.config["timeseries_start"])
+            start = pd.Timestamp(config["timeseries_start"])
             if len(ref_index) and ref_index[0] != start:
                 problems.append(Problem(f"{ref_name}.parquet", str(ref_index[0]), "index",
                                         f"series start {ref_index[0]} differs from case.toml timeseries_start {start}"))

@@ -15,6 +15,7 @@ import sys
 import warnings
 from collections.abc import Callable
 
+from ..argtypes import positive_int
 from .common import InteropWarning
 
 
@@ -47,7 +48,7 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Callable]) -> 
                                    "apart from the LP.")
     p.add_argument("path", metavar="CASE.m", help="MATPOWER case file")
     p.add_argument("case_dir", metavar="CASE_DIR", help="case folder to write (must be empty unless --force)")
-    p.add_argument("--segments", type=_segments, default=4,
+    p.add_argument("--segments", type=positive_int, default=4,
                    help="linear pieces per quadratic cost curve between Pmin and Pmax in MW (default 4; "
                         "linear costs are exact with one piece)")
     p.add_argument("--profile", default=None, metavar="CSV",
@@ -55,11 +56,6 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Callable]) -> 
                         "an optional 'snapshot' timestamp column; default: one hour at Pd")
     p.add_argument("--force", action="store_true", help="replace CASE_DIR if it exists")
     commands["import-matpower"] = cmd_import_matpower
-
-
-def _segments(text: str) -> int:
-    from ..cli import _positive_int
-    return _positive_int(text)
 
 
 def _with_warnings(fn: Callable[[], str]) -> int:

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import CaseError, Problem, UsageError
-from ..network import DEFAULT_PENALTIES, Network, write_case
+from ..network import Network, write_case
+from ..schema import DEFAULT_PENALTIES
 
 IMPORT_VOLL_CNY_PER_MWH = 1e6
 UNLIMITED_MW = 1e5  # rating written for branches the source leaves unlimited

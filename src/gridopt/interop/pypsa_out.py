@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from ..formulation.context import RENEWABLE_CARRIERS
-from ..network import EXTERNAL, Network
+from ..network import Network
+from ..schema import EXTERNAL
 from ..units import HM3_PER_M3S_HOUR
 from .common import prepare_output, warn, write_atomic_folder
 
