@@ -8,7 +8,7 @@ import pytest
 
 import gridopt
 from gridopt.checks import check_tables
-from gridopt.rolling import credit_default, dispatch_rolling, plan_windows
+from gridopt.rolling import RollingOptions, dispatch_rolling, plan_windows
 from gridopt.solvers.highs import has_solver
 from gridopt.synthetic import synthetic_network
 
@@ -124,7 +124,7 @@ def test_the_coarse_solve_leans_to_the_plan_only_where_cost_does_not_tell():
     from tiny import buses, net, series
 
     from gridopt.formulation.context import State
-    from gridopt.rolling import _pull_to_plan
+    from gridopt.rolling import pull_to_plan
     hours = 96
     plan = np.linspace(20.0, 60.0, hours)
 
@@ -138,7 +138,7 @@ def test_the_coarse_solve_leans_to_the_plan_only_where_cost_does_not_tell():
 
     def coarse(n, pull):
         return gridopt.dispatch(n.resample(24), state=State(volume_hm3={"dam": 20.0}),
-                                hooks=(_pull_to_plan(pull),) if pull else ())
+                                hooks=(pull_to_plan(pull),) if pull else ())
 
     n = case(300.0)
     free, pulled = coarse(n, 0.0), coarse(n, 0.05)
@@ -163,7 +163,6 @@ def test_an_8_hour_guide_keeps_the_water_an_evening_peak_needs():
     three snapshots a day (the default on short horizons) see the peaks and keep the water for them."""
     from tiny import buses, net, series
 
-    from gridopt.rolling import coarse_resolution
     hours = 72
     day = [60.0] * 16 + [150.0] * 8
     n = net({"buses": buses("a", "x", region=["A", "external"]),
@@ -178,13 +177,13 @@ def test_an_8_hour_guide_keeps_the_water_an_evening_peak_needs():
     assert mono.summary["load_shed_mwh"]["total"] == pytest.approx(0.0, abs=1e-6)
     kw = dict(window=24, overlap=0, tail=0)
     daily, fine, default = (dispatch_rolling(n, coarse_hours=c, **kw) for c in (24, 8, None))
-    assert coarse_resolution(hours) == 8 and default.summary["rolling"]["coarse_hours"] == 8
+    assert RollingOptions.for_horizon(hours).coarse_hours == 8 and default.summary["rolling"]["coarse_hours"] == 8
     # the daily guide: about 2 x 400 MWh of peak shed on days 2 and 3
     assert daily.summary["load_shed_mwh"]["total"] > 700.0
     for r in (fine, default):
         assert r.summary["load_shed_mwh"]["total"] == pytest.approx(0.0, abs=1e-3)
         assert r.summary["objective_cny"] == pytest.approx(mono.summary["objective_cny"], rel=1e-6)
-    assert coarse_resolution(8760) == 24
+    assert RollingOptions.for_horizon(8760).coarse_hours == 24
 
 
 def test_water_kept_above_the_guides_volumes_earns_its_value():
@@ -207,9 +206,11 @@ def test_water_kept_above_the_guides_volumes_earns_its_value():
     mono = gridopt.dispatch(n)
     kw = dict(window=24, overlap=0, tail=0, coarse_hours=24)
     credited, bare = dispatch_rolling(n, credit=True, **kw), dispatch_rolling(n, **kw)
-    # by default only with a guide finer than a day, in one chain (see credit_default for the measurements)
+    # by default only with a guide finer than a day, in one chain (docs/rolling.md gives the measurements)
     assert credited.summary["rolling"]["credit"] and not bare.summary["rolling"]["credit"]
-    assert credit_default(8, 1) and not credit_default(24, 1) and not credit_default(8, 2)
+    credit = lambda **kw: RollingOptions.for_horizon(hours, window=24, **kw).credit
+    assert credit(coarse_hours=8) and not credit(coarse_hours=24) and not credit(coarse_hours=8, chains=2)
+    assert not credit(coarse_hours=8, guide="rule") and not credit(coarse_hours=8, credit=True, guide="rule")
     assert credited.summary["objective_cny"] == pytest.approx(mono.summary["objective_cny"], rel=1e-9)
     day_end = lambda r: r.hydro["volume_hm3"].to_numpy()[23::24]
     assert day_end(credited) == pytest.approx(day_end(mono), abs=1e-6)
@@ -364,12 +365,12 @@ def test_rolling_with_a_coarse_look_ahead_is_feasible(syn):
 
 def test_cli_rolling_defaults_follow_the_horizon(small_case, tmp_path, monkeypatch):
     """`run --window` solves windows in one chain guided by an 8-h coarse solve up to a quarter of a year, and
-    in 2 chains guided by a daily one beyond (SHORT_HORIZON_HOURS, lowered here to 4 h), crediting water kept
+    in 2 chains guided by a daily one beyond (options.SHORT_HORIZON_HOURS, lowered here to 4 h), crediting water kept
     above the guide's volumes only in the first, and with a longer look-ahead there; --chains, --guide, --tail, --tail-block, --coarse-hours and
     --credit/--no-credit say otherwise; --parallel (every window alone) and --chains together are refused."""
     import json
 
-    import gridopt.rolling
+    import gridopt.rolling.options
     from gridopt.cli import main
 
     def modes(*runs):
@@ -390,8 +391,9 @@ def test_cli_rolling_defaults_follow_the_horizon(small_case, tmp_path, monkeypat
         "--parallel --credit": ("parallel", 3, 3, 3, "targets", 8, True),
         "--tail end --tail-block 2 --coarse-hours 2 --no-credit": ("sequential", 1, 3, 2, "targets", 2, False)}
     # the look-ahead by horizon: 24 h hourly + 336 h in blocks up to a quarter of a year, 6 + 120 h beyond
-    assert gridopt.rolling.look_ahead(2190) == (24, 336) and gridopt.rolling.look_ahead(2191) == (6, 120)
-    monkeypatch.setattr(gridopt.rolling, "SHORT_HORIZON_HOURS", 4)
+    look_ahead = lambda hours: (RollingOptions.for_horizon(hours).overlap, RollingOptions.for_horizon(hours).tail)
+    assert look_ahead(2190) == (24, 336) and look_ahead(2191) == (6, 120)
+    monkeypatch.setattr(gridopt.rolling.options, "SHORT_HORIZON_HOURS", 4)
     assert modes([], ["--chains", "1"]) == {"": ("parallel", 2, 3, 3, "targets", 24, False),
                                             "--chains 1": ("sequential", 1, 3, 3, "targets", 24, False)}
     # --passes N: every pass's objective is reported and the cheapest pass is the result
@@ -436,6 +438,7 @@ def june_4d():
     return net, gridopt.dispatch(net, start="2025-06-01", hours=96)
 
 
+@pytest.mark.slow
 def test_windows_aimed_at_the_optimum_keep_its_water(june_4d):
     """Windows guided by the one-LP optimum's own water (volume plus water on its way in) hold what the
     optimum holds where they join. A window whose end target left out the water in transit stopped its
@@ -447,7 +450,7 @@ def test_windows_aimed_at_the_optimum_keep_its_water(june_4d):
     path = water_path(net, mono)
     roll = dispatch_rolling(net, start="2025-06-01", hours=96, window=48, overlap=24, tail=0, volumes=path)
     assert roll.summary["rolling"]["guide"] == "volumes" and roll.summary["rolling"]["windows"] == 2
-    energy = pd.Series(build_lp(net, start="2025-06-01", hours=1).data["mwh_per_hm3"],
+    energy = pd.Series(build_lp(net, start="2025-06-01", hours=1).hydro.mwh_per_hm3,
                        index=net.active("reservoirs").index)
     join = path.index[47]
     off = ((water_path(net, roll).loc[join] - path.loc[join]) * energy).sum()
@@ -505,6 +508,7 @@ def test_chains_start_within_a_rule_curve_that_steps_up_where_they_meet():
     assert r.summary["penalties_cny"]["rule_curve_cny"] < 1e-3
 
 
+@pytest.mark.slow
 def test_later_passes_aim_at_the_water_the_pass_before_found(june_4d):
     """passes=2: the second pass's windows aim at the first pass's water path; the cheaper pass is kept and
     every pass's objective is reported."""
@@ -523,3 +527,116 @@ def test_later_passes_aim_at_the_water_the_pass_before_found(june_4d):
                              volumes=water_path(net, one))
     assert again.summary["objective_cny"] == pytest.approx(info["pass_objectives_cny"][1], rel=1e-6)
     print("passes", [round(o / 1e6, 3) for o in info["pass_objectives_cny"]], "one LP", mono.summary["objective_cny"] / 1e6)
+
+
+def test_options_fill_every_default_by_the_horizon():
+    """One LP up to a month and windows beyond; up to a quarter of a year an 8-h guide, 24 + 336 h of
+    look-ahead, one chain and the credit; beyond, a daily guide, 6 + 120 h and 2 chains without it."""
+    O = RollingOptions.for_horizon
+    assert not O(744).windowed and O(745).windowed and O(745).window == 168
+    short, long = O(2190), O(2191)
+    assert (short.coarse_hours, short.overlap, short.tail, short.chains, short.credit) == (8, 24, 336, 1, True)
+    assert (long.coarse_hours, long.overlap, long.tail, long.chains, long.credit) == (24, 6, 120, 2, False)
+    for o in (short, long):
+        assert (o.tail_block, o.guide, o.plan_pull, o.processes, o.passes) == (3, "targets", 0.05, 2, 1)
+    assert not short.parallel and long.parallel
+    # a window given decides whether the horizon is split: 0 or the whole horizon is one LP
+    assert [O(100, window=w).windowed for w in (0, 24, 100)] == [False, True, False]
+    # chains: at most one per window (100 h in 24-h windows: 4, the last keeping 28 h)
+    assert O(100, window=24, parallel=True).chains == 4 and O(100, window=24, chains=9).chains == 4
+    assert O(8760, parallel=False).chains == 1 and O(8760, guide="values").chains == 1
+    assert O(8760, credit=True).credit and not O(100, credit=False).credit
+    assert O(100, tail=None).tail is None and O(100, tail=0).tail == 0 and O(100, tail="auto").tail == 336
+    with pytest.raises(AttributeError):
+        short.window = 24  # frozen
+    for bad in (dict(guide="plan"), dict(plan_pull=-1.0), dict(overlap=-1), dict(window=-1), dict(tail=-1),
+                dict(tail="soon"), dict(tail_block=0), dict(passes=0), dict(coarse_hours=0), dict(processes=0),
+                dict(chains=0), dict(parallel=False, chains=2), dict(guide="values", chains=2), dict(hurry=True)):
+        with pytest.raises(gridopt.UsageError):
+            O(8760, **bad)
+
+
+def test_the_command_line_and_the_library_resolve_the_same_options(monkeypatch, tmp_path):
+    """`gridopt run --hours H` and `dispatch_rolling(net, hours=H)` run with RollingOptions.for_horizon(H)
+    (stopped before any solve); up to a month the command line solves one LP."""
+    import gridopt.engine
+    import gridopt.rolling
+    import gridopt.rolling.run
+    from gridopt.cli import main
+
+    class Stop(gridopt.UsageError):
+        pass
+
+    seen = {}
+
+    def stop(key, value):
+        seen[key] = value
+        raise Stop("stopped before solving")
+
+    monkeypatch.setattr(gridopt.rolling, "dispatch_rolling", lambda net, options=None, **kw: stop("cli", options))
+    monkeypatch.setattr(gridopt.rolling.run, "solve_guide", lambda net, run, options, *a, **kw: stop("lib", options))
+    monkeypatch.setattr(gridopt.engine, "dispatch", lambda net, **kw: stop("one LP", kw["hours"]))
+    net = gridopt.load_case("sichuan_chongqing")
+    for hours in (745, 2190, 2191, 8760):
+        seen.clear()
+        assert main(["run", "sichuan_chongqing", "--hours", str(hours), "--out", str(tmp_path / "x")]) == 2
+        with pytest.raises(Stop):
+            gridopt.rolling.run.dispatch_rolling(net, hours=hours)
+        assert seen["cli"] == seen["lib"] == RollingOptions.for_horizon(hours), hours
+    assert seen["cli"].chains == 2 and seen["cli"].parallel
+    seen.clear()
+    assert main(["run", "sichuan_chongqing", "--hours", "744", "--out", str(tmp_path / "x")]) == 2
+    assert seen == {"one LP": 744}
+    # options given on the command line are the same options in the library
+    seen.clear()
+    assert main(["run", "sichuan_chongqing", "--hours", "2000", "--window", "96", "--chains", "3", "--tail", "end",
+                 "--no-credit", "--out", str(tmp_path / "x")]) == 2
+    assert seen["cli"] == RollingOptions.for_horizon(2000, window=96, chains=3, tail=None, credit=False)
+    assert not (tmp_path / "x").exists()
+
+
+def _unit_off(unit: str, seen: list):
+    """A build hook holding `unit`'s output at zero in every snapshot; records the snapshots it saw."""
+
+    def hook(ctx) -> None:
+        seen.append(len(ctx.snapshots))
+        p = ctx.lp.variables["gen_p"]
+        j = p.elements.get_loc(unit)
+        ctx.lp.add_constraint("user_unit_off", [unit], [(p.idx[:, [j]], 1.0)], upper=0.0)
+
+    return hook
+
+
+def test_user_hooks_apply_to_the_coarse_solve_and_every_window(syn):
+    """A hook given to dispatch_rolling builds into the coarse solve (first) and every window, in one chain
+    and in chains on local processes (forked: a hook defined in a function need not pickle)."""
+    kw = dict(window=24, overlap=12, tail=0)
+    free = dispatch_rolling(syn, **kw).generation.groupby("unit")["p_mw"].sum()
+    unit = free[free.index.str.startswith("coal")].idxmax()
+    assert free[unit] > 1.0
+    for extra in ({}, dict(parallel=True, chains=2, processes=1)):
+        seen: list[int] = []
+        r = dispatch_rolling(syn, hooks=[_unit_off(unit, seen)], **kw, **extra)
+        gen = r.generation
+        assert r.summary["status"] == "optimal" and gen.loc[gen["unit"] == unit, "p_mw"].abs().max() < 1e-6
+        # the coarse solve in 8-h snapshots, then (here, in one chain) 5 windows of 36 h, the last 24 h
+        assert seen == ([15, 36, 36, 36, 36, 24] if not extra else [15])
+
+
+def test_solver_options_reach_every_solve_unchanged(syn, monkeypatch):
+    """threads, time_limit and highs_options cross rolling once, to the coarse solve and every window."""
+    import gridopt.engine
+    import gridopt.rolling.chains
+    import gridopt.rolling.guide
+    calls = []
+
+    def spy(net, **kw):
+        calls.append({k: kw.get(k) for k in ("threads", "time_limit", "highs_options")})
+        return gridopt.engine.dispatch(net, **kw)
+
+    monkeypatch.setattr(gridopt.rolling.chains, "dispatch", spy)
+    monkeypatch.setattr(gridopt.rolling.guide, "dispatch", spy)
+    options = dict(threads=1, time_limit=600.0, highs_options={"solver": "ipx"})
+    r = dispatch_rolling(syn, window=48, overlap=12, tail=0, **options)
+    assert r.summary["status"] == "optimal"
+    assert calls == [options] * 4  # the coarse solve and 3 windows

@@ -10,50 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from .argtypes import kv, nonneg_float, positive_int, tail_hours
 from .errors import CaseError, GridoptError, UsageError
-
-
-def _kv(text: str) -> tuple[str, float]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected REGION=VALUE, got {text!r}")
-    k, v = text.split("=", 1)
-    try:
-        return k.strip(), float(v)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{v!r} is not a number in {text!r}") from None
-
-
-def _whole(text: str, least: int) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if v < least:
-        raise argparse.ArgumentTypeError(f"must be {'positive' if least == 1 else f'>= {least}'}, got {v}")
-    return v
-
-
-def _positive_int(text: str) -> int:
-    return _whole(text, 1)
-
-
-def _tail_hours(text: str) -> int | None | str:
-    """Hours of coarse look-ahead: a whole number >= 0, 'end' (None: to the horizon's end) or 'auto' (by the
-    horizon, `rolling.look_ahead`)."""
-    return None if text == "end" else "auto" if text == "auto" else _whole(text, 0)
-
-
-def _nonneg_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not v >= 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return v
-
-
-AUTO_ROLLING_HOURS = 744  # a month: longer horizons run as rolling windows unless --window 0
 
 
 def _progress(msg: str) -> None:
@@ -66,12 +24,12 @@ def _add_case_opts(p: argparse.ArgumentParser, dispatch_opts: bool = True) -> No
     if not dispatch_opts:
         return
     p.add_argument("--start", default=None, help="first snapshot, e.g. 2025-07-01 (China Standard Time); default: first")
-    p.add_argument("--hours", type=_positive_int, default=168, help="number of hourly snapshots (default 168)")
-    p.add_argument("--carbon-price", type=_nonneg_float, default=None,
+    p.add_argument("--hours", type=positive_int, default=168, help="number of hourly snapshots (default 168)")
+    p.add_argument("--carbon-price", type=nonneg_float, default=None,
                    help="carbon price in CNY per tCO2 (default: the case's)")
-    p.add_argument("--carbon-cap", type=_kv, action="append", default=[], metavar="REGION=TONNES",
+    p.add_argument("--carbon-cap", type=kv, action="append", default=[], metavar="REGION=TONNES",
                    help="cap on CO2 over the horizon, in tonnes, per region or 'system' (repeatable)")
-    p.add_argument("--carbon-intensity-cap", type=_kv, action="append", default=[], metavar="REGION=T_PER_MWH",
+    p.add_argument("--carbon-intensity-cap", type=kv, action="append", default=[], metavar="REGION=T_PER_MWH",
                    help="cap on CO2 intensity of the region's generation, tCO2/MWh (repeatable)")
     p.add_argument("--kvl", choices=["cycles", "angles"], default="cycles",
                    help="Kirchhoff's voltage law on a cycle basis (default) or with voltage angles")
@@ -98,45 +56,50 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--algorithm", choices=["auto", "ipx", "hipo", "simplex"], default="auto",
                    help="HiGHS algorithm: auto (default: interior point, IPX below 500,000 nonzeros and HiPO "
                         "above, where highspy-extras is installed), ipx, hipo, simplex")
-    p.add_argument("--time-limit", type=_nonneg_float, default=None, help="solver time limit in seconds")
-    p.add_argument("--threads", type=_positive_int, default=1, help="solver threads (default 1: deterministic)")
+    p.add_argument("--time-limit", type=nonneg_float, default=None, help="solver time limit in seconds")
+    p.add_argument("--threads", type=positive_int, default=1, help="solver threads (default 1: deterministic)")
+    from .rolling import options as ro
+    by_horizon = lambda key: f"{ro.SHORT[key]} up to {ro.SHORT_HORIZON_HOURS:,} h, else {ro.LONG[key]}"
     p.add_argument("--window", type=int, default=None, metavar="HOURS",
                    help="rolling horizon: hours kept per window (0 = one LP; default: one LP up to "
-                        f"{AUTO_ROLLING_HOURS} h, else 168-h windows guided by a coarse solve)")
+                        f"{ro.AUTO_ROLLING_HOURS} h, else {ro.WINDOW_HOURS}-h windows guided by a coarse solve; "
+                        "rolling defaults are explained in docs/rolling.md)")
     p.add_argument("--overlap", type=int, default=None, metavar="HOURS",
-                   help="hourly look-ahead hours per window (default 24 up to 2,190 h, else 6; the coarse "
+                   help=f"hourly look-ahead hours per window (default {by_horizon('overlap')}; the coarse "
                         "look-ahead follows)")
-    p.add_argument("--tail", type=_tail_hours, default="auto", metavar="HOURS",
+    p.add_argument("--tail", type=tail_hours, default="auto", metavar="HOURS",
                    help="coarse look-ahead after a window's hourly hours, in blocks of --tail-block hours "
-                        "(default 336 up to 2,190 h, else 120; 0 = none; 'end' = to the horizon's end)")
-    p.add_argument("--tail-block", type=_positive_int, default=3, metavar="HOURS",
-                   help="hours per snapshot in the coarse look-ahead (default 3: keeps the daily peaks)")
-    p.add_argument("--coarse-hours", type=_positive_int, default=None, metavar="HOURS",
-                   help="hours per snapshot of the coarse solve that guides rolling windows (default 8 up to "
-                        "2,190 h, else 24)")
+                        f"(default {by_horizon('tail')}; 0 = none; 'end' = to the horizon's end)")
+    p.add_argument("--tail-block", type=positive_int, default=None, metavar="HOURS",
+                   help=f"hours per snapshot in the coarse look-ahead (default {ro.TAIL_BLOCK_HOURS}: keeps the daily "
+                        "peaks)")
+    p.add_argument("--coarse-hours", type=positive_int, default=None, metavar="HOURS",
+                   help="hours per snapshot of the coarse solve that guides rolling windows (default "
+                        f"{by_horizon('coarse_hours')})")
     p.add_argument("--guide", choices=["rule", "targets", "values"], default=None,
                    help="what a rolling window aims at when it ends: targets = the coarse solve's volumes "
                         "(default), rule = the case's planned volumes, values = the coarse solve's water values")
     p.add_argument("--credit", action=argparse.BooleanOptionalAction, default=None,
                    help="with --guide targets: water a rolling window keeps above its targets earns the coarse "
                         "solve's water value (default: on with a guide finer than a day, in one chain)")
-    p.add_argument("--passes", type=_positive_int, default=1, metavar="N",
+    p.add_argument("--passes", type=positive_int, default=None, metavar="N",
                    help="rolling passes: each after the first aims its windows at the water the pass before "
-                        "left at their ends; the cheapest is kept (default 1)")
-    p.add_argument("--chains", type=_positive_int, default=None, metavar="N",
+                        "left at their ends; the cheapest is kept (default: one pass)")
+    p.add_argument("--chains", type=positive_int, default=None, metavar="N",
                    help="rolling windows in N consecutive chains, each solved in sequence carrying every state, the "
-                        "chains side by side and joined at boundary states (default 1 up to 2,190 h, else 2)")
+                        f"chains side by side and joined at boundary states (default {by_horizon('chains')})")
     p.add_argument("--parallel", action="store_true",
                    help="every window on its own, joined at boundary states (the plan or the coarse solve): "
                         "fastest, least exact")
-    p.add_argument("--processes", type=_positive_int, default=2, help="processes for chains or --parallel (default 2)")
+    p.add_argument("--processes", type=positive_int, default=None,
+                   help=f"processes for chains or --parallel (default {ro.PROCESSES})")
 
     p = sub.add_parser("validate", help="check a case; one line per problem, exit 1 if any")
     _add_case_opts(p, dispatch_opts=False)
 
     p = sub.add_parser("info", help="buses, lines, units by carrier and region, horizon, LP size")
     _add_case_opts(p, dispatch_opts=False)
-    p.add_argument("--hours", type=_positive_int, default=24, help="horizon used to report the LP size (default 24)")
+    p.add_argument("--hours", type=positive_int, default=24, help="horizon used to report the LP size (default 24)")
 
     p = sub.add_parser("export-lp", help="write the LP as an MPS file through HiGHS")
     _add_case_opts(p)
@@ -198,31 +161,24 @@ def cmd_run(args) -> int:
         raise UsageError(f"--algorithm {args.algorithm} is not in this highspy build"
                          + (" (HiPO comes with highspy-extras)" if args.algorithm == "hipo" else ""))
     net = _load(args)
-    window = args.window if args.window is not None else (168 if args.hours > AUTO_ROLLING_HOURS else 0)
-    if window < 0 or (args.overlap or 0) < 0:
-        raise UsageError("--window and --overlap must be >= 0 hours")
-    if window and window < args.hours:
+    from .rolling import RollingOptions, dispatch_rolling
+    if args.parallel and args.chains is not None:
+        raise UsageError("--parallel runs every window on its own: leave out --chains, or drop --parallel")
+    roll = RollingOptions.for_horizon(
+        args.hours, window=args.window, overlap=args.overlap, tail=args.tail, tail_block=args.tail_block,
+        coarse_hours=args.coarse_hours, guide=args.guide, credit=args.credit, passes=args.passes,
+        chains=args.chains, parallel=True if args.parallel else None, processes=args.processes)
+    if roll.windowed:
         if args.solver != "highs":
             raise UsageError("rolling horizons run on the fast path: use --solver highs or --window 0")
-        from .rolling import SHORT_HORIZON_HOURS, dispatch_rolling, look_ahead
-        # up to a quarter of a year one chain (accuracy), beyond it 2 side by side (time): see SHORT_HORIZON_HOURS
-        auto = 1 if args.hours <= SHORT_HORIZON_HOURS else 2
-        overlap = look_ahead(args.hours)[0] if args.overlap is None else args.overlap
-        tail_h = look_ahead(args.hours)[1] if args.tail == "auto" else args.tail
-        chains = args.chains if args.chains is not None else (None if args.parallel else auto)
-        parallel = args.parallel or (chains or 0) > 1
-        if args.parallel and args.chains is not None:
-            raise UsageError("--parallel runs every window on its own: leave out --chains, or drop --parallel")
-        tail = "" if tail_h == 0 else f", then {'to the end' if tail_h is None else f'{tail_h} h'} " \
-            f"in {args.tail_block}-h blocks"
-        how = "each window on its own" if chains is None else "in sequence" if chains == 1 else f"in {chains} chains"
-        _progress(f"rolling horizon: {args.hours} h in {window}-h windows (+{overlap} h look-ahead{tail}), {how}")
-        guide = {"guide": args.guide} if args.guide else {}
-        res = dispatch_rolling(net, window=window, overlap=overlap, tail=tail_h, tail_block=args.tail_block,
-                               coarse_hours=args.coarse_hours, **guide, credit=args.credit, passes=args.passes,
-                               parallel=parallel, chains=chains if parallel else None,
-                               processes=args.processes, threads=args.threads, progress=_progress,
-                               highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))
+        tail = "" if roll.tail == 0 else f", then {'to the end' if roll.tail is None else f'{roll.tail} h'} " \
+            f"in {roll.tail_block}-h blocks"
+        how = "in sequence" if roll.chains == 1 else "each window on its own" if args.parallel \
+            else f"in {roll.chains} chains"
+        _progress(f"rolling horizon: {args.hours} h in {roll.window}-h windows (+{roll.overlap} h look-ahead{tail}), "
+                  f"{how}")
+        res = dispatch_rolling(net, options=roll, threads=args.threads, time_limit=args.time_limit,
+                               progress=_progress, highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))
     else:
         _progress(f"building and solving {args.hours} h from {args.start or 'the first hour'} ({args.solver})")
         res = dispatch(net, solver=args.solver, threads=args.threads, time_limit=args.time_limit,
