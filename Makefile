@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-quick data lint clean
+.PHONY: run test test-fast bench bench-quick data lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,10 +13,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/gridopt run sichuan_chongqing --start 2025-07-01 --hours 168 --out results/base
+	$(VENV)/bin/gridopt run sichuan_chongqing --start 2025-07-01 --hours 168 --out results/base --force
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

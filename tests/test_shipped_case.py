@@ -34,6 +34,7 @@ def read_results(folder) -> gridopt.results.Result:
     return gridopt.results.Result(summary=json.loads((folder / "summary.json").read_text()), tables=tables)
 
 
+@pytest.mark.slow
 def test_summer_week_written_results_prove_their_physics(net, summer_week):
     r = read_results(summer_week)
     assert SUMMARY_KEYS <= set(r.summary)
@@ -49,6 +50,7 @@ def test_summer_week_written_results_prove_their_physics(net, summer_week):
     assert exports["p0_mw"].sum() > 0
 
 
+@pytest.mark.slow
 def test_winter_week_gas_balances_and_heat_rates(net):
     r = gridopt.dispatch(net, start="2025-01-13", hours=168)
     assert r.summary["status"] == "optimal" and not r.checks

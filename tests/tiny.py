@@ -32,8 +32,13 @@ def buses(*names, region="A", v_nom=500.0):
 
 
 def solve(n: Network, twin: bool = True, **kw):
-    """Dispatch on the fast path; also solve the pyomo twin and require the same status and objective."""
+    """Dispatch on the fast path and check its tables (every balance and the objective, recomputed from them);
+    also solve the pyomo twin and require the same status and objective."""
+    from test_lp_properties import check_physics
+
     res = gridopt.dispatch(n, **kw)
+    if res.summary["status"] == "optimal":
+        check_physics(n, res, kw.get("carbon_price"))
     if twin:
         other = gridopt.dispatch(n, solver="pyomo", **kw)
         assert other.summary["status"] == res.summary["status"]
