@@ -69,7 +69,7 @@ def test_meshed_ac_with_parallel_lines(tmp_path):
     n = new_network(3)
     n.add("Carrier", "gas", co2_emissions=0.2)
     for b in "abcd":
-        n.add("Bus", b, v_nom=220.0)
+        n.add("Bus", b, v_nom=110.0)
     n.add("Line", "ab", bus0="a", bus1="b", x=10.0, r=1.0, s_nom=120.0)
     n.add("Line", "ab2", bus0="a", bus1="b", x=20.0, r=2.0, s_nom=60.0)  # parallel circuit
     n.add("Line", "bc", bus0="b", bus1="c", x=15.0, s_nom=200.0)
@@ -261,13 +261,13 @@ def test_other_unsupported_features_are_refused_and_named(tmp_path, capsys):
     n.add("Bus", "b")
     n.add("Generator", "g", bus="a", p_nom=50.0, marginal_cost=[1.0, 2.0], p_min_pu=0.2)
     n.add("Line", "ab", bus0="a", bus1="b", x=1.0, s_nom=10.0, s_max_pu=[1.0, 0.5])
-    n.add("StorageUnit", "pumped_hydro", bus="a", p_nom=5.0, inflow=1.0)
+    n.add("StorageUnit", "soc_priced", bus="a", p_nom=5.0, marginal_cost_storage=1.0)
     n.add("ShuntImpedance", "sh", bus="a", g=0.1)
     n.add("GlobalConstraint", "tx", type="transmission_volume_expansion_limit", sense="<=", constant=1.0)
     err = _refused(n, tmp_path, capsys)
     assert "generators.csv, row g, column marginal_cost: time-varying marginal_cost is only supported" in err
     assert "lines-s_max_pu.csv, row ab, column s_max_pu: time-varying" in err
-    assert "storage_units.csv, row pumped_hydro, column p_min_pu" in err
+    assert "storage_units.csv, row soc_priced, column marginal_cost_storage" in err
     assert "shunt_impedances.csv, row sh" in err
     assert "global_constraints.csv, row tx, column type" in err
 
@@ -491,3 +491,230 @@ def test_matpower_refuses_phase_shifters(tmp_path, capsys):
     path.write_text(text)
     assert main(["import-matpower", str(path), str(tmp_path / "x")]) == 1
     assert "branch row 1, column SHIFT" in capsys.readouterr().err
+
+
+# ---- networks PyPSA users bring -------------------------------------------------------------------
+
+def test_header_only_investment_periods_table_is_accepted(tmp_path):
+    n = _one_bus(2)
+    n.add("Generator", "g", bus="a", p_nom=50.0, marginal_cost=3.0)
+    expected = pypsa_objective(n)
+    folder = tmp_path / "periods_pypsa"
+    n.export_to_csv_folder(str(folder))
+    (folder / "investment_periods.csv").write_text("period,objective,years\n")
+    res = gridopt.dispatch(read_pypsa(folder).network)
+    assert res.summary["objective_cny"] == pytest.approx(expected, rel=REL)
+    (folder / "investment_periods.csv").write_text("period,objective,years\n2030,1.0,10\n")
+    with pytest.raises(gridopt.CaseError, match="investment periods"):
+        read_pypsa(folder)
+
+
+def _typed_mesh(n, hours: int):
+    """Two 380 kV and two 110 kV buses: standard-type lines in a mesh, standard-type transformers between."""
+    for b, v in (("h1", 380.0), ("h2", 380.0), ("h3", 380.0), ("l1", 110.0), ("l2", 110.0)):
+        n.add("Bus", b, v_nom=v)
+    n.add("Line", "h12", bus0="h1", bus1="h2", type="Al/St 240/40 4-bundle 380.0", length=120.0, s_nom=900.0)
+    n.add("Line", "h23", bus0="h2", bus1="h3", type="Al/St 240/40 4-bundle 380.0", length=60.0, s_nom=500.0,
+          num_parallel=2)
+    n.add("Line", "h31", bus0="h3", bus1="h1", type="Al/St 240/40 4-bundle 380.0", length=90.0, s_nom=300.0)
+    n.add("Line", "l12", bus0="l1", bus1="l2", type="243-AL1/39-ST1A 110.0", length=40.0, s_nom=120.0)
+    n.add("Transformer", "t1", bus0="h1", bus1="l1", type="100 MVA 220/110 kV")
+    n.add("Transformer", "t2", bus0="h3", bus1="l2", type="100 MVA 220/110 kV", num_parallel=2, tap_position=2)
+    n.add("Generator", "g1", bus="h1", p_nom=1200.0, marginal_cost=10.0)
+    n.add("Generator", "g2", bus="h2", p_nom=400.0, marginal_cost=45.0)
+    n.add("Generator", "g3", bus="l2", p_nom=200.0, marginal_cost=80.0)
+    n.add("Load", "d3", bus="h3", p_set=np.linspace(500.0, 700.0, hours))
+    n.add("Load", "dl1", bus="l1", p_set=np.linspace(90.0, 150.0, hours))
+    n.add("Load", "dl2", bus="l2", p_set=np.linspace(100.0, 160.0, hours))
+
+
+def test_standard_line_and_transformer_types_as_pypsa_applies_them(tmp_path):
+    n = new_network(3)
+    _typed_mesh(n, 3)
+    folder = tmp_path / "typed_pypsa"
+    n.export_to_csv_folder(str(folder))  # before the solve: types only, no x in the files
+    expected = pypsa_objective(n)
+    assert n.lines_t.p0["h31"].abs().max() == pytest.approx(300.0)  # a limit binds: reactances matter
+    imp = read_pypsa(folder)
+    res = gridopt.dispatch(imp.network)
+    assert res.summary["objective_cny"] == pytest.approx(expected, rel=REL)
+    ln, tr = imp.network.tables["lines"], imp.network.tables["transformers"]
+    assert ln.loc["h23", "x"] == pytest.approx(n.lines.at["h23", "x"]) and ln.loc["h23", "s_nom"] == 500.0
+    assert tr.loc["t2", "x"] == pytest.approx(n.transformers.at["t2", "x"])
+    assert tr.loc["t2", "s_nom"] == pytest.approx(n.transformers.at["t2", "s_nom"])
+    assert tr.loc["t2", "tap_ratio"] == pytest.approx(n.transformers.at["t2", "tap_ratio"])
+    # the folder's own type table is used when it has one
+    types = pd.read_csv(Path(pypsa_types_folder()) / "line_types.csv", index_col=0)
+    own = types.loc[["Al/St 240/40 4-bundle 380.0"]].rename(index=lambda _: "my type")
+    own["x_per_length"] *= 2
+    own.to_csv(folder / "line_types.csv")
+    lines = pd.read_csv(folder / "lines.csv", index_col=0)
+    lines.loc["h12", "type"] = "my type"
+    lines.to_csv(folder / "lines.csv")
+    assert read_pypsa(folder).network.tables["lines"].loc["h12", "x"] == pytest.approx(2 * ln.loc["h12", "x"])
+
+
+def pypsa_types_folder() -> Path:
+    from gridopt.interop.pypsa_types import pypsa_standard_types_folder
+    folder = pypsa_standard_types_folder()
+    assert folder is not None and (folder / "transformer_types.csv").is_file()
+    return folder
+
+
+def test_phase_shifts_around_a_cycle_are_refused(tmp_path, capsys):
+    n = new_network(1)
+    for b, v in (("h1", 110.0), ("h2", 110.0), ("l1", 20.0), ("l2", 20.0)):
+        n.add("Bus", b, v_nom=v)
+    n.add("Line", "h12", bus0="h1", bus1="h2", x=10.0, s_nom=100.0)
+    n.add("Line", "l12", bus0="l1", bus1="l2", x=5.0, s_nom=100.0)
+    n.add("Transformer", "t1", bus0="h1", bus1="l1", type="63 MVA 110/20 kV")  # 150 degrees
+    n.add("Transformer", "t2", bus0="l2", bus1="h2", type="63 MVA 110/20 kV")  # the other way round
+    n.add("Generator", "g", bus="h1", p_nom=100.0)
+    n.add("Load", "d", bus="l2", p_set=10.0)
+    err = _refused(n, tmp_path, capsys)
+    assert "transformers.csv" in err and "phase_shift" in err and "cycle" in err
+
+
+def test_line_and_transformer_sharing_a_name(tmp_path, capsys):
+    n = new_network(2)
+    for b, v in (("h1", 220.0), ("h2", 220.0), ("l1", 110.0)):
+        n.add("Bus", b, v_nom=v)
+    n.add("Line", "x1", bus0="h1", bus1="h2", x=20.0, s_nom=80.0)
+    n.add("Transformer", "x1", bus0="h1", bus1="l1", x=0.1, s_nom=200.0)
+    n.add("Transformer", "x2", bus0="h2", bus1="l1", x=0.2, s_nom=100.0)
+    n.add("Generator", "g1", bus="h1", p_nom=300.0, marginal_cost=5.0)
+    n.add("Generator", "g2", bus="h2", p_nom=300.0, marginal_cost=50.0)
+    n.add("Load", "d", bus="h2", p_set=[100.0, 200.0])
+    n.add("Load", "dl", bus="l1", p_set=[50.0, 80.0])
+    assert_same_objective(n, tmp_path)
+    assert "warning: branch names shared between lines, transformers and links qualified by kind: x1" \
+        in capsys.readouterr().err
+    case = gridopt.load_case(tmp_path / "net")
+    assert list(case.tables["lines"].index) == ["line:x1"]
+    assert list(case.tables["transformers"].index) == ["transformer:x1", "x2"]
+
+
+def test_cyclic_hydro_with_inflow_pumping_and_free_sinks(tmp_path):
+    hours = 6
+    n = new_network(hours)
+    n.add("Bus", "a", v_nom=220.0)
+    n.add("Bus", "b", v_nom=220.0)
+    n.add("Line", "ab", bus0="a", bus1="b", x=10.0, s_nom=80.0)
+    n.add("Generator", "nuclear", bus="a", p_nom=120.0, p_min_pu=1.0, marginal_cost=2.0)  # must run at full
+    n.add("Generator", "gas", bus="b", p_nom=300.0, marginal_cost=60.0)
+    n.add("Load", "l", bus="b", p_set=[40.0, 60.0, 150.0, 210.0, 180.0, 90.0])
+    # PyPSA's usual hydro: cyclic, inflow, efficiency_store = 0 and the default p_min_pu = -1
+    n.add("StorageUnit", "hydro", bus="a", p_nom=60.0, max_hours=5.0, efficiency_store=0.0,
+          efficiency_dispatch=0.9, inflow=[20.0, 30.0, 25.0, 5.0, 0.0, 40.0], cyclic_state_of_charge=True,
+          spill_cost=0.5, marginal_cost=1.0)
+    # pumped hydro with natural inflow, cyclic and with a standing loss
+    n.add("StorageUnit", "phs", bus="b", p_nom=40.0, max_hours=3.0, efficiency_store=0.8, efficiency_dispatch=0.85,
+          inflow=[5.0, 0.0, 0.0, 2.0, 0.0, 3.0], cyclic_state_of_charge=True, standing_loss=0.01)
+    # a unit that cannot store: its default p_min_pu = -1 is a free sink
+    n.add("StorageUnit", "dump", bus="a", p_nom=30.0, max_hours=1.0, efficiency_store=0.0)
+    expected = pypsa_objective(n)
+    assert n.storage_units_t.p_store["dump"].max() > 1.0 or n.storage_units_t.p_store["hydro"].max() > 1.0
+    folder = tmp_path / "hydro_pypsa"
+    n.export_to_csv_folder(str(folder))
+    imp = read_pypsa(folder)
+    res = gridopt.dispatch(imp.network)
+    assert imp.constant_cny == pytest.approx(0.5 * 120.0)
+    assert res.summary["objective_cny"] + imp.constant_cny == pytest.approx(expected, rel=REL)
+    case = imp.network
+    assert {"hydro:sink", "dump:sink"} <= set(case.tables["markets"].index)
+    assert case.tables["storage_units"].loc["hydro", "cyclic_state_of_charge"]
+    assert set(case.tables["links"].index) == {"hydro:turbine", "phs:turbine", "phs:pump"}
+
+
+def test_imported_cases_have_no_load_shedding(tmp_path):
+    n = new_network(2)
+    n.add("Bus", "a")
+    n.add("Generator", "g", bus="a", p_nom=100.0, marginal_cost=10.0)
+    n.add("Load", "l", bus="a", p_set=[100.0, 60.0])  # hour 1 uses the whole capacity: a degenerate price
+    assert_same_objective(n, tmp_path)
+    res = gridopt.dispatch(gridopt.load_case(tmp_path / "net"))
+    prices = res.prices["price_cny_per_mwh"].to_numpy()
+    assert prices[1] == pytest.approx(10.0) and 10.0 - 1e-6 <= prices[0] < 1e3  # no price of a shed variable
+    assert "load_shedding = false" in (tmp_path / "net" / "case.toml").read_text()
+    assert res.prices["shed_mw"].abs().max() == 0.0
+    assert {"interruptible_shed_cny", "firm_shed_cny"} <= set(res.summary["penalties_cny"])
+    n.add("Load", "more", bus="a", p_set=50.0)  # now infeasible in PyPSA, and so in gridopt
+    folder = tmp_path / "short_pypsa"
+    n.export_to_csv_folder(str(folder))
+    with pytest.raises(gridopt.SolveError):
+        gridopt.dispatch(read_pypsa(folder).network)
+
+
+def test_imported_case_runs_its_whole_horizon_by_default(tmp_path):
+    n = _one_bus(24)
+    n.add("Generator", "g", bus="a", p_nom=50.0, marginal_cost=3.0)
+    import_and_dispatch(n, tmp_path)
+    assert "default_hours = 24" in (tmp_path / "net" / "case.toml").read_text()
+    assert gridopt.load_case(tmp_path / "net").config["default_hours"] == 24
+    assert main(["run", str(tmp_path / "net"), "--out", str(tmp_path / "results")]) == 0
+    summary = json.loads((tmp_path / "results" / "summary.json").read_text())
+    assert len(pd.read_parquet(tmp_path / "results" / "prices.parquet")["hour"].unique()) == 24, summary["horizon"]
+
+
+def test_export_prints_what_it_wrote(tmp_path, capsys):
+    case = gridopt.write_case(round_trip_network(), tmp_path / "orig")
+    assert main(["export-pypsa", str(case), str(tmp_path / "out_pypsa")]) == 0
+    out = capsys.readouterr().out
+    for comp in ("links", "generators", "storage_units", "buses", "lines", "transformers"):
+        rows = len(pd.read_csv(tmp_path / "out_pypsa" / f"{comp}.csv", index_col=0))
+        assert f"{rows} {comp.replace('_', ' ')}" in out, comp
+    assert "2 links" in out  # the lossy two-way link is written as two one-way links
+
+
+def random_typed_network(n_buses: int, hours: int, seed: int = 7):
+    """A meshed 380/110 kV network (random trees plus extra lines of standard types, transformers of a type),
+    with 20 kV pairs fed from two 110 kV buses each: loops through transformers whose phase shifts cancel."""
+    rng = np.random.default_rng(seed)
+    n = new_network(hours)
+    hv = [f"h{i}" for i in range(n_buses // 2)]
+    lv = [f"l{i}" for i in range(n_buses - len(hv))]
+    for b in hv:
+        n.add("Bus", b, v_nom=380.0)
+    for b in lv:
+        n.add("Bus", b, v_nom=110.0)
+    lines = []
+    for level, names, kind in ((380.0, hv, "Al/St 240/40 4-bundle 380.0"), (110.0, lv, "243-AL1/39-ST1A 110.0")):
+        for i in range(1, len(names)):
+            lines.append((names[i], names[int(rng.integers(0, i))], kind))
+        for _ in range(len(names) // 4):
+            a, b = rng.choice(len(names), 2, replace=False)
+            lines.append((names[a], names[b], kind))
+    for k, (a, b, kind) in enumerate(lines):
+        n.add("Line", f"line{k}", bus0=a, bus1=b, type=kind, length=float(rng.uniform(10, 150)),
+              num_parallel=int(rng.integers(1, 3)), s_nom=float(rng.uniform(150, 600)))
+    for k in range(0, len(lv), 8):  # each 220 kV island is tied to the 380 kV grid at several points
+        n.add("Transformer", f"tr{k}", bus0=hv[int(rng.integers(0, len(hv)))], bus1=lv[k],
+              type="160 MVA 380/110 kV", num_parallel=int(rng.integers(1, 3)))
+    for k in range(len(lv) // 10):
+        pair = [f"m{k}a", f"m{k}b"]
+        for j, b in enumerate(pair):
+            n.add("Bus", b, v_nom=20.0)
+            n.add("Transformer", f"tm{k}{j}", bus0=lv[int(rng.integers(0, len(lv)))], bus1=b, type="63 MVA 110/20 kV")
+            n.add("Load", f"dm{k}{j}", bus=b, p_set=float(rng.uniform(10, 40)))
+        n.add("Line", f"mline{k}", bus0=pair[0], bus1=pair[1], type="NA2XS2Y 1x240 RM/25 12/20 kV", length=5.0,
+              s_nom=30.0)
+    buses = hv + lv
+    for k in range(n_buses // 3):
+        n.add("Generator", f"g{k}", bus=buses[int(rng.integers(0, n_buses))], p_nom=float(rng.uniform(100, 500)),
+              marginal_cost=float(rng.uniform(5, 90)))
+    for k in range(n_buses // 2):
+        n.add("Load", f"d{k}", bus=buses[int(rng.integers(0, n_buses))],
+              p_set=rng.uniform(20, 120) * (1 + 0.3 * np.sin(np.arange(hours))))
+    for b in buses:  # a dear local unit everywhere, so that no line limit makes the network infeasible
+        n.add("Generator", f"peak_{b}", bus=b, p_nom=300.0, marginal_cost=float(rng.uniform(300, 400)))
+    return n
+
+
+@pytest.mark.slow
+def test_several_hundred_bus_network_with_types_matches_pypsa(tmp_path):
+    n = random_typed_network(240, 4)
+    assert len(n.buses) >= 250 and len(n.lines) > 250 and len(n.transformers) >= 30
+    expected = pypsa_objective(n)
+    res = import_and_dispatch(n, tmp_path)
+    assert res.summary["objective_cny"] == pytest.approx(expected, rel=REL)
+    assert res.summary["penalties_cny"]["firm_shed_cny"] == 0.0

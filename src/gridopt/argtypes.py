@@ -39,7 +39,7 @@ def positive_int(text: str) -> int:
 
 def tail_hours(text: str) -> int | None | str:
     """Hours of coarse look-ahead: a whole number >= 0, 'end' (None: to the horizon's end) or 'auto' (by the
-    horizon, `rolling.look_ahead`)."""
+    horizon, `RollingOptions.for_horizon`)."""
     return None if text == "end" else "auto" if text == "auto" else whole(text, 0)
 
 
@@ -52,3 +52,13 @@ def nonneg_float(text: str) -> float:
     if not v >= 0 or v == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return v
+
+
+def timestamp(text: str) -> str:
+    """A date or date and time in ISO form (2025-07-01, 2025-07-01 06:00, 2025-07-01T06:00), kept as text."""
+    from datetime import datetime
+    try:
+        datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2025-07-01 or 2025-07-01 06:00") from None
+    return text.strip()

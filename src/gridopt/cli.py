@@ -1,6 +1,7 @@
 """The `gridopt` command: parses, calls the API, prints. No model logic lives here.
 
-Exit codes: 0 ok, 1 invalid case, 2 wrong usage, 3 infeasible/unbounded/solver failure, 4 time limit.
+Exit codes: 0 ok, 1 invalid case, 2 wrong usage, 3 infeasible/unbounded/solver failure, 4 time limit,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM). Nothing is written by a run that does not end with 0 or 4.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .argtypes import kv, nonneg_float, positive_int, tail_hours
+from .argtypes import kv, nonneg_float, positive_int, tail_hours, timestamp
 from .errors import CaseError, GridoptError, UsageError
 
 
@@ -20,13 +21,19 @@ def _progress(msg: str) -> None:
 
 def _add_case_opts(p: argparse.ArgumentParser, dispatch_opts: bool = True) -> None:
     p.add_argument("case", help="case name in networks/ or path to a case folder")
-    p.add_argument("--scenario", default=None, help="scenario overlay from the case's scenarios/ folder")
+    p.add_argument("--scenario", action="append", default=None, metavar="NAME",
+                   help="scenario overlay from the case's scenarios/ folder; repeat to combine several, applied "
+                        "in the order given (a later one overrides what an earlier one set)")
     if not dispatch_opts:
         return
-    p.add_argument("--start", default=None, help="first snapshot, e.g. 2025-07-01 (China Standard Time); default: first")
-    p.add_argument("--hours", type=positive_int, default=168, help="number of hourly snapshots (default 168)")
+    p.add_argument("--start", type=timestamp, default=None,
+                   help="first snapshot, e.g. 2025-07-01 (the case's time zone; China Standard Time for the shipped "
+                        "case); default: the first of the series")
+    p.add_argument("--hours", type=positive_int, default=None,
+                   help="number of snapshots (default: the case's default_hours, else its whole series)")
     p.add_argument("--carbon-price", type=nonneg_float, default=None,
-                   help="carbon price in CNY per tCO2 (default: the case's)")
+                   help="carbon price in CNY per tCO2 on emissions inside the case's regions (units at external "
+                        "buses and imports from neighbouring markets are not priced; default: the case's)")
     p.add_argument("--carbon-cap", type=kv, action="append", default=[], metavar="REGION=TONNES",
                    help="cap on CO2 over the horizon, in tonnes, per region or 'system' (repeatable)")
     p.add_argument("--carbon-intensity-cap", type=kv, action="append", default=[], metavar="REGION=T_PER_MWH",
@@ -51,6 +58,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="dispatch a case and write its results folder")
     _add_case_opts(p)
     p.add_argument("--out", default=None, help="results folder (default results/<case>[_<scenario>])")
+    p.add_argument("--force", action="store_true", help="replace the results folder if it exists")
     p.add_argument("--solver", choices=["highs", "pyomo"], default="highs",
                    help="highs: sparse fast path (default); pyomo: the pyomo twin model via HiGHS")
     p.add_argument("--algorithm", choices=["auto", "ipx", "hipo", "simplex"], default="auto",
@@ -119,13 +127,12 @@ def _on_sigterm(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = parser()
-    args = ap.parse_args(argv)
     import signal
     import threading
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
+    try:  # an interrupt while the modules load ends as cleanly as one during a solve
+        args = parser().parse_args(argv)
         return _COMMANDS[args.command](args)
     except CaseError as exc:
         for prob in exc.problems:
@@ -142,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
 def _load(args) -> object:
     from .network import load_case
     net = load_case(args.case)
-    return net.with_scenario(args.scenario)
+    return net.with_scenario(args.scenario) if args.scenario else net
+
+
+def _scenario_label(args) -> str:
+    return "+".join(args.scenario or [])
 
 
 def _dispatch_kwargs(args) -> dict:
@@ -155,13 +166,22 @@ def cmd_run(args) -> int:
     from .engine import dispatch
     from .report import summary_text
     from .results import write_atomic
-    _progress(f"loading {args.case}" + (f" with scenario {args.scenario}" if args.scenario else ""))
+    _progress(f"loading {args.case}" + (f" with scenario {_scenario_label(args)}" if args.scenario else ""))
     from .solvers.highs import has_solver
     if args.algorithm != "auto" and not has_solver(args.algorithm):
         raise UsageError(f"--algorithm {args.algorithm} is not in this highspy build"
                          + (" (HiPO comes with highspy-extras)" if args.algorithm == "hipo" else ""))
     net = _load(args)
+    out = Path(args.out) if args.out else Path("results") / (net.name + (f"_{_scenario_label(args)}" if args.scenario
+                                                                          else ""))
+    if out.exists() and not args.force:
+        raise UsageError(f"{out} exists: give --force to replace it, or another --out")
+    from .formulation import DispatchOptions
     from .rolling import RollingOptions, dispatch_rolling
+    horizon = DispatchOptions.create(net, start=args.start, hours=args.hours)  # checks start and hours first
+    args.start, args.hours = horizon.start.isoformat(sep=" "), horizon.hours
+    for w in net.scenario_warnings(horizon.start, horizon.hours):
+        print(f"warning: {w}", file=sys.stderr)
     if args.parallel and args.chains is not None:
         raise UsageError("--parallel runs every window on its own: leave out --chains, or drop --parallel")
     roll = RollingOptions.for_horizon(
@@ -180,12 +200,10 @@ def cmd_run(args) -> int:
         res = dispatch_rolling(net, options=roll, threads=args.threads, time_limit=args.time_limit,
                                progress=_progress, highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))
     else:
-        _progress(f"building and solving {args.hours} h from {args.start or 'the first hour'} ({args.solver})")
+        _progress(f"building and solving {args.hours} h from {args.start} ({args.solver})")
         res = dispatch(net, solver=args.solver, threads=args.threads, time_limit=args.time_limit,
                        raise_on_failure=False, highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))
     s = res.summary
-    default = f"{net.name}" + (f"_{args.scenario}" if args.scenario else "")
-    out = Path(args.out) if args.out else Path("results") / default
     status = s["status"]
     if status == "optimal" or (status == "time_limit" and res.tables and not res.checks):
         write_atomic(out, s, res.tables)
@@ -198,11 +216,12 @@ def cmd_run(args) -> int:
         return 0 if status == "optimal" else 4
     write_atomic(out, s, {})
     if status == "time_limit":
-        print(f"error: time limit reached without a checked feasible solution; {out}/summary.json holds the status",
-              file=sys.stderr)
+        print(f"error: time limit reached without a checked feasible solution; {out}/summary.json holds only the "
+              "status", file=sys.stderr)
         return 4
     from .diagnose import diagnose
-    print(f"error: the LP is {status} ({s['solver_message']})", file=sys.stderr)
+    print(f"error: the LP is {status} ({s['solver_message']}); {out}/summary.json holds only the status",
+          file=sys.stderr)
     for line in diagnose(net, **_dispatch_kwargs(args)) if status == "infeasible" else []:
         print(f"error: {line}", file=sys.stderr)
     return 3
@@ -211,7 +230,7 @@ def cmd_run(args) -> int:
 def cmd_validate(args) -> int:
     net = _load(args)
     print(f"{args.case}: valid ({len(net.tables['buses'])} buses, {len(net.snapshots)} hours"
-          + (f", scenario {args.scenario}" if args.scenario else "") + ")")
+          + (f", scenario {_scenario_label(args)}" if args.scenario else "") + ")")
     return 0
 
 

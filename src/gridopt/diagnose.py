@@ -13,6 +13,18 @@ from .formulation import build_lp
 from .network import Network
 from .solvers.highs import make_highs
 
+# the unit a violation of each block is measured in, by the block's name (rows and variables alike)
+_UNITS = (("hydro_volume", "hm3"), ("hydro_end", "hm3"), ("hydro_boundary", "hm3"), ("hydro_rule", "hm3"),
+          ("hydro_eco", "m3/s"), ("hydro_release", "m3/s"), ("hydro_spill", "m3/s"), ("storage_soc", "MWh"),
+          ("gas_storage_balance", "1000 m3"), ("gas_inventory", "1000 m3"), ("gas", "1000 m3/h"),
+          ("pipe", "1000 m3/h"), ("carbon_intensity", "t"), ("carbon", "t"), ("kvl", "MW (scaled by reactance)"),
+          ("", "MW"))
+
+
+def unit_of(block: str) -> str:
+    """The unit of a row or variable block's values (MW unless the block is about water, energy, gas or CO2)."""
+    return next(u for prefix, u in _UNITS if block.startswith(prefix))
+
 
 def diagnose(net: Network, top: int = 8, **options) -> list[str]:
     ctx = build_lp(net, **options)
@@ -43,5 +55,5 @@ def diagnose(net: Network, top: int = 8, **options) -> list[str]:
                 hours = [ctx.snapshots[t] if b.hours == ctx.T else "horizon" for t, _ in hits]
                 worst = max(h for _, h in hits)
                 out.append(f"{what} {name} at {elem}: violated in {len(hits)} hour(s) from {hours[0]} "
-                           f"(largest violation {worst:.4g}); relax it or check its inputs")
+                           f"(largest violation {worst:.4g} {unit_of(name)}); relax it or check its inputs")
     return out[:top] or ["no violated constraint found by the relaxation"]

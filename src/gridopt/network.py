@@ -2,8 +2,9 @@
 
 A case is a folder `networks/<case>/` holding `case.toml`, one CSV per component (columns of
 `schema.csv`) and `scenarios/*.toml` overlays. Its hourly series are Parquet files found by
-convention: the case's own `timeseries/` subfolder, else the repository's `timeseries/<case>/`.
-Loading validates everything and raises one `CaseError` carrying every problem found.
+convention (see `load_case`): the case's own `timeseries/` subfolder, else, for a case folder inside a
+`networks/` folder, the sibling `timeseries/<case folder>/`. Loading validates everything and raises one
+`CaseError` carrying every problem found.
 
 Typing and checking (`gridopt.validate`) and scenario overlays (`gridopt.overlay`) work on plain settings
 and tables and know nothing of the Network: it calls them, so imports run one way, from here down.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,12 @@ import numpy as np
 import pandas as pd
 
 from .errors import CaseError, Problem, UsageError
-from .overlay import apply_overlay, read_overlay
+from .overlay import apply_overlay, overlay_dates, read_overlay
 from .schema import COMPONENTS, EXTERNAL, SCHEMA, SERIES
 from .validate import check, coerce_table, empty_table, file_of, merge_config
 
 # EXTERNAL is named here too, beside the Network, for the modules that read networks
-__all__ = ["EXTERNAL", "Network", "load_case", "repo_root", "timeseries_dir", "write_case"]
+__all__ = ["EXTERNAL", "Network", "load_case", "repo_root", "series_dirs", "timeseries_dir", "write_case"]
 
 
 def repo_root() -> Path:
@@ -56,6 +57,11 @@ class Network:
     path: Path | None = None
     scenario: str = "base"
     scenario_files: Mapping[str, Path] = field(default_factory=dict)
+    # dated changes of scenarios that no hourly series can hold (e.g. a storage outage): applied by
+    # `for_horizon` to a horizon that overlaps their dates; entries as `apply_overlay` hands them back
+    dated_changes: tuple[Mapping[str, Any], ...] = ()
+    # (scenario, entry, start, end) of every dated entry of the scenarios applied: for `scenario_warnings`
+    scenario_dates: tuple[tuple[str, str, pd.Timestamp, pd.Timestamp], ...] = ()
 
     # ---- construction -------------------------------------------------------------------------
     @classmethod
@@ -93,6 +99,11 @@ class Network:
             return pd.DatetimeIndex(df.index)
         start = pd.Timestamp(self.config["timeseries_start"])
         return pd.date_range(start, periods=int(self.config["hours"]), freq="h", name="snapshot")
+
+    @property
+    def default_hours(self) -> int:
+        """Hours a run covers when none are given: case.toml `default_hours`, else every snapshot."""
+        return int(self.config.get("default_hours") or 0) or len(self.snapshots)
 
     @property
     def regions(self) -> list[str]:
@@ -150,8 +161,15 @@ class Network:
     def scenarios(self) -> list[str]:
         return sorted(self.scenario_files)
 
-    def with_scenario(self, name: str | None) -> Network:
-        """A new network with the scenario overlay `name` applied (None or 'base' returns self)."""
+    def with_scenario(self, name: str | Sequence[str] | None) -> Network:
+        """A new network with the scenario overlay `name` applied (None or 'base' returns self). A list of
+        names applies them in order, so a later one wins where two set the same value; the network's
+        scenario is then the names joined by '+'."""
+        if isinstance(name, (list, tuple)):
+            out = self
+            for n in name:
+                out = out.with_scenario(n)
+            return out
         if name in (None, "", "base"):
             return self
         if name not in self.scenario_files:
@@ -162,13 +180,75 @@ class Network:
     def with_overlay(self, spec: Mapping[str, Any], name: str = "overlay", file: str = "overlay") -> Network:
         """A new network with the overlay `spec` (what a scenario file holds, see `gridopt.overlay`) applied
         and checked; every problem is raised as one CaseError naming `file`. The scenario becomes `name`."""
-        config, tables, series = apply_overlay(self.config, self.tables, self.series, spec, file)
+        dated: list[dict[str, Any]] = []
+        config, tables, series = apply_overlay(self.config, self.tables, self.series, spec, file, dated=dated)
         try:
             out = Network.from_tables(config, tables, series, path=self.path, scenario_files=self.scenario_files)
         except CaseError as exc:
             raise CaseError([Problem(f"{file} -> {p.file}", p.row, p.column, p.message)
                              for p in exc.problems]) from None
-        return out.replace(scenario=name if self.scenario == "base" else f"{self.scenario}+{name}")
+        dated = [{**d, "scenario": name, "file": file} for d in dated]
+        if dated:
+            # the values of dated changes are checked now, as if their dates covered the whole series
+            sets = {"set": [{k: d[k] for k in ("table", "names", "values")} for d in dated]}
+            try:
+                Network.from_tables(*apply_overlay(out.config, out.tables, out.series, sets), path=self.path)
+            except CaseError as exc:
+                raise CaseError([Problem(f"{file} -> {p.file}", p.row, p.column, p.message)
+                                 for p in exc.problems]) from None
+        dates = tuple((name, entry, lo, hi) for entry, lo, hi in overlay_dates(spec))
+        return out.replace(scenario=name if self.scenario == "base" else f"{self.scenario}+{name}",
+                           dated_changes=self.dated_changes + tuple(dated),
+                           scenario_dates=self.scenario_dates + dates)
+
+    def _horizon(self, start: Any, hours: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """[first hour, end) of `hours` snapshots from `start` (end: past the last snapshot)."""
+        t0 = pd.Timestamp(start) if start is not None else self.snapshots[0]
+        pos = self.snapshots.get_indexer([t0])[0]
+        if pos < 0:
+            return t0, t0 + pd.Timedelta(hours=int(hours))
+        dur = self.durations(slice(pos, pos + int(hours)))
+        return t0, self.snapshots[pos] + pd.Timedelta(hours=float(dur.sum()))
+
+    def for_horizon(self, start: Any, hours: int) -> Network:
+        """The network as it stands over `hours` snapshots from `start`: dated scenario changes that no
+        hourly series holds apply when their dates overlap the horizon (to all of it: a table value cannot
+        change within a run), and are left out otherwise. Returns self when there are none."""
+        if not self.dated_changes:
+            return self
+        lo, hi = self._horizon(start, hours)
+        sets = [{"table": d["table"], "names": list(d["names"]), "values": dict(d["values"])}
+                for d in self.dated_changes if d["start"] < hi and d["end"] > lo]
+        out = self
+        if sets:
+            config, tables, series = apply_overlay(self.config, self.tables, self.series, {"set": sets})
+            # values were checked when the scenario was applied; the series may be coarse (not hourly) here
+            out = Network.from_tables(config, tables, series, path=self.path, scenario_files=self.scenario_files,
+                                      validate=False)
+            out = out.replace(scenario=self.scenario, scenario_dates=self.scenario_dates)
+        return out.replace(dated_changes=())
+
+    def scenario_warnings(self, start: Any = None, hours: int | None = None) -> list[str]:
+        """Warnings about the scenarios' dates against a horizon of `hours` snapshots from `start`
+        (defaults: the first snapshot, `default_hours`): a scenario whose dated changes all fall outside
+        the horizon changes nothing there, and a dated change of a table value that covers only part of
+        the horizon applies to all of it."""
+        lo, hi = self._horizon(start, self.default_hours if hours is None else hours)
+        out = []
+        by_scen: dict[str, list[tuple[str, pd.Timestamp, pd.Timestamp]]] = {}
+        for scen, entry, a, b in self.scenario_dates:
+            by_scen.setdefault(scen, []).append((entry, a, b))
+        for scen, entries in by_scen.items():
+            if not any(a < hi and b > lo for _, a, b in entries):
+                first, last = min(a for _, a, _ in entries), max(b for _, _, b in entries)
+                out.append(f"scenario {scen}: its dated changes ({_day(first)} .. {_day(last)}) all fall "
+                           f"outside the horizon {_day(lo)} .. {_day(hi)}, so they change nothing in this run")
+        for d in self.dated_changes:
+            if d["start"] < hi and d["end"] > lo and (d["start"] > lo or d["end"] < hi):
+                out.append(f"scenario {d['scenario']}: {d['entry']} ({d['table']} {', '.join(d['values'])}, "
+                           f"{_day(d['start'])} .. {_day(d['end'])}) covers part of the horizon "
+                           f"{_day(lo)} .. {_day(hi)} but applies to all of it (no hourly series holds it)")
+        return out
 
     def replace(self, **changes: Any) -> Network:
         return replace(self, **changes)
@@ -185,8 +265,9 @@ class Network:
         if len(planned):
             tables["reservoirs"] = self.tables["reservoirs"].copy()
             tables["reservoirs"].loc[planned.index, "volume_initial_hm3"] = planned
+        # a slice is a horizon of its own: a run of it without hours covers all of it
         return replace(self, tables=tables, series=series,
-                       config={**self.config, "timeseries_start": str(pd.Timestamp(start))})
+                       config={**self.config, "timeseries_start": str(pd.Timestamp(start)), "default_hours": 0})
 
     def planned_volumes(self, pos: int) -> pd.Series:
         """The target series' volumes at snapshot position `pos`, within each reservoir's limits (hm3): where a
@@ -230,7 +311,8 @@ class Network:
         w = self.weightings(slice(None))
         series["weighting"] = pd.DataFrame({"weighting": pd.Series(w).groupby(key).sum().to_numpy()}, index=first)
         series["snapshot_hours"] = pd.DataFrame({"snapshot_hours": np.bincount(key).astype(float)}, index=first)
-        config = {**self.config, "snapshot_hours": int(hours)} if keep == 0 else self.config
+        config = {**self.config, "snapshot_hours": int(hours)} if keep == 0 else dict(self.config)
+        config["default_hours"] = 0  # hours of the hourly case mean nothing here: a run covers every snapshot
         return replace(self, config=config, series=series)
 
     def content_hash(self) -> str:
@@ -244,7 +326,13 @@ class Network:
         for name in sorted(self.series):
             h.update(name.encode())
             h.update(pd.util.hash_pandas_object(self.series[name], index=True).to_numpy().tobytes())
+        for d in self.dated_changes:
+            h.update(repr(sorted((k, repr(v)) for k, v in d.items())).encode())
         return h.hexdigest()[:16]
+
+
+def _day(t: pd.Timestamp) -> str:
+    return "open" if t in (pd.Timestamp.min, pd.Timestamp.max) else str(t)[:16]
 
 
 # ---- reading and writing case folders ----------------------------------------------------------
@@ -259,15 +347,68 @@ def _resolve_case(name_or_path: str | os.PathLike) -> Path:
     raise CaseError([Problem(str(name_or_path), "", "", "no such case (not a folder, nor a case in networks/)")])
 
 
+def series_dirs(case_dir: Path) -> list[Path]:
+    """Where a case's series may be, in order: its own `timeseries/`, then, only for a case folder inside
+    a `networks/` folder, the sibling `../../timeseries/<case folder>/` (the repository layout). Nothing
+    else: a copied case must not borrow the series of another case of the same name."""
+    case_dir = Path(case_dir).absolute()
+    out = [case_dir / "timeseries"]
+    if case_dir.parent.name == "networks":
+        out.append(case_dir.parent.parent / "timeseries" / case_dir.name)
+    return out
+
+
 def timeseries_dir(case_dir: Path) -> Path | None:
-    own = case_dir / "timeseries"
-    if own.is_dir():
-        return own
-    shared = case_dir.parent.parent / "timeseries" / case_dir.name
-    if shared.is_dir():
-        return shared
-    shared = repo_root() / "timeseries" / case_dir.name
-    return shared if shared.is_dir() else None
+    """The folder holding the case's series (see `series_dirs`), or None."""
+    return next((d for d in series_dirs(case_dir) if d.is_dir()), None)
+
+
+# carriers whose output follows the weather: without an availability column they would run at p_max_pu
+# (1 by default) every hour
+_WEATHER_CARRIERS = frozenset({"pv", "solar", "wind", "onwind", "offwind"})
+
+
+def _missing_series(tables: Mapping[str, pd.DataFrame], series: Mapping[str, pd.DataFrame],
+                    case_dir: Path, ts_dir: Path | None) -> list[Problem]:
+    """Series a case's tables need but its files lack. Missing data must not become a default silently:
+    no load would dispatch an empty grid, no inflow a dry river, no availability PV at full output all night."""
+    looked = " or ".join(str(d) for d in series_dirs(case_dir))
+    where = ts_dir if ts_dir is not None else series_dirs(case_dir)[0]
+    problems: list[Problem] = []
+
+    def names(comp: str, mask=None) -> list[str]:
+        df = tables.get(comp)
+        if df is None or not len(df) or "name" not in df.columns:
+            return []
+        return df["name"].astype(str)[mask(df) if mask else slice(None)].tolist()
+
+    buses = names("buses")
+    if ts_dir is None:
+        if buses:
+            problems.append(Problem(str(where), "", "", f"missing series folder (the case's buses need load series, "
+                                    f"at least load_firm_mw.parquet); looked in {looked}"))
+        return problems
+    need = [("load_firm_mw", buses, "no load series for any bus: the case would have no load"),
+            ("inflow_m3s", names("reservoirs"), "reservoir(s) without natural inflow"),
+            ("p_max_pu", names("generators", lambda df: df["carrier"].astype(str).str.lower().isin(_WEATHER_CARRIERS))
+             if "carrier" in tables.get("generators", pd.DataFrame()) else [],
+             "PV/wind unit(s) without hourly availability")]
+    for sname, elements, what in need:
+        if not elements:
+            continue
+        if sname == "load_firm_mw":
+            cols = {c for k in ("load_firm_mw", "load_interruptible_mw") if k in series for c in series[k].columns}
+            if not cols & set(elements):
+                problems.append(Problem(str(where / f"{sname}.parquet"), "", "",
+                                        f"missing: {what} (looked in {ts_dir})"))
+            continue
+        have = set(series[sname].columns) if sname in series else set()
+        lack = [e for e in elements if e not in have]
+        if lack:
+            shown = ", ".join(lack[:5]) + (f" and {len(lack) - 5} more" if len(lack) > 5 else "")
+            problems.append(Problem(str(where / f"{sname}.parquet"), "", "",
+                                    f"{'missing file' if sname not in series else 'missing columns'}: {what}: {shown}"))
+    return problems
 
 
 def _check_inside(path: Path, root: Path, problems: list[Problem]) -> bool:
@@ -278,7 +419,16 @@ def _check_inside(path: Path, root: Path, problems: list[Problem]) -> bool:
 
 
 def load_case(name_or_path: str | os.PathLike) -> Network:
-    """Load and validate a case by name (a folder in `networks/`) or path; raises CaseError."""
+    """Load and validate a case by name (a folder in `networks/`) or path; raises CaseError.
+
+    Case files hold no paths. The case's hourly series are the Parquet files of its own `timeseries/`
+    subfolder; when it has none and the case folder sits in a `networks/` folder, they are in the sibling
+    `timeseries/<case folder name>/` of that folder's parent (the repository layout). No other place is
+    searched, so a copied case takes its series with it or fails to load. A case whose tables need series
+    it lacks is an error naming the missing folder, file or columns and where they were looked for: buses
+    need load (`load_firm_mw` or `load_interruptible_mw` naming at least one bus), reservoirs their
+    natural inflow (`inflow_m3s`), PV and wind units their availability (`p_max_pu`).
+    """
     case_dir = _resolve_case(name_or_path)
     problems: list[Problem] = []
     toml_path = case_dir / "case.toml"
@@ -318,6 +468,8 @@ def load_case(name_or_path: str | os.PathLike) -> Network:
                 series[f.stem] = pd.read_parquet(f)
             except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
                 problems.append(Problem(str(f), "", "", f"unreadable Parquet: {str(exc).splitlines()[0]}"))
+    missing = _missing_series(tables, series, case_dir, ts_dir)
+    problems += missing
     scen = {}
     sdir = case_dir / "scenarios"
     if sdir.is_dir():
@@ -326,7 +478,8 @@ def load_case(name_or_path: str | os.PathLike) -> Network:
     try:
         net = Network.from_tables(config, tables, series, path=case_dir, scenario_files=scen)
     except CaseError as exc:
-        problems += exc.problems
+        # without its series the case's horizon settings cannot be checked: report the missing series alone
+        problems += [p for p in exc.problems if not (missing and p.column == "default_hours")]
     if problems or net is None:
         raise CaseError(_prefix(problems, case_dir, ts_dir))
     return net
@@ -357,11 +510,18 @@ def _toml_value(v: Any) -> str:
 
 
 def write_case(net: Network, folder: str | os.PathLike) -> Path:
-    """Write `net` as a case folder (tables, case.toml, series under its own timeseries/)."""
+    """Write `net` as a case folder: tables, case.toml, and its series in the folder's own `timeseries/`, so
+    the folder loads from anywhere (see `load_case`). Dated scenario changes that no series holds cannot be
+    written: write `net.for_horizon(start, hours)` instead."""
+    if net.dated_changes:
+        raise UsageError(f"{net.name}: scenario {net.scenario} has dated changes a case folder cannot hold "
+                         f"({', '.join(d['entry'] for d in net.dated_changes)}); write net.for_horizon(start, hours)")
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     lines, tables = [], []
     for k, v in net.config.items():
+        if k == "default_hours" and not v:
+            continue  # absent: the whole series
         if isinstance(v, dict):
             tables.append(f"\n[{k}]\n" + "".join(f"{kk} = {_toml_value(vv)}\n" for kk, vv in v.items()))
         else:

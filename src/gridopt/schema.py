@@ -94,13 +94,15 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "currency": "CNY",
     "year": 0,
     "timeseries_start": "2025-01-01 00:00",
-    "hours": 24,
+    "hours": 24,  # snapshots of a case without series
+    "default_hours": 0,  # hours `run` solves when not told: 0 = the whole series
     "snapshot_hours": 1,
     "carbon_price": 0.0,
     "regions": [],
     "interchange": [],
     "gas_lhv_gj_per_kcm": 34.0,
     "penalties": DEFAULT_PENALTIES,
+    "load_shedding": True,  # false: no shed variables (imported cases, whose source has none)
     "reserves": {},
     "published_capacity_mw": {},
 }

@@ -136,9 +136,18 @@ def merge_config(raw: Mapping[str, Any], file: str, problems: list[Problem]) -> 
                 problems.append(Problem(file, "", key, "expected a list of names"))
             else:
                 cfg[key] = list(value)
+        elif isinstance(default, bool):
+            # true/false settings: a string such as "false" would read as true
+            if not isinstance(value, bool):
+                problems.append(Problem(file, "", key, f"{value!r} is not true or false"))
+            else:
+                cfg[key] = value
         elif isinstance(default, (int, float)) and not isinstance(default, bool):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
                 problems.append(Problem(file, "", key, f"{value!r} is not a number"))
+            elif isinstance(default, int) and not float(value).is_integer():
+                # whole-number settings (year, hours): 168.5 must not be cut to 168 unseen
+                problems.append(Problem(file, "", key, f"{value!r} is not a whole number"))
             else:
                 cfg[key] = type(default)(value)
         else:
@@ -355,6 +364,12 @@ def _check_series(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                 if len(high):
                     problems.append(Problem(file, str(idx[high[0]]), str(c),
                                             f"{len(high)} value(s) above 1 pu, first {vals[high[0]]:g}"))
+    n_snap = len(ref_index) if ref_index is not None else int(config["hours"])
+    dh = int(config.get("default_hours") or 0)
+    if dh < 0 or dh > n_snap:
+        # the default horizon runs from the first snapshot, so it must fit in the series
+        problems.append(Problem("case.toml", "", "default_hours",
+                                f"{dh} is not a positive number of hours within the series ({n_snap} snapshots)"))
     if ref_index is not None:
         try:
             start = pd.Timestamp(config["timeseries_start"])

@@ -6,7 +6,8 @@ Power balance, for every bus b and hour t (MW):
         = load_firm[t,b] + load_interruptible[t,b]
 
 Its dual is the locational price; the results divide it by the snapshot weighting to give CNY/MWh.
-Shedding is priced at the two values of lost load (interruptible < firm), times the weighting.
+Shedding is priced at the two values of lost load (interruptible < firm), times the weighting. A case
+with ``load_shedding = false`` (imported cases: their source has no shed variables) has no shed terms.
 Markets at external buses buy (price-responsive load: revenue = -buy_price per MWh) and sell
 (supply at sell_price per MWh), each up to its limit.
 """
@@ -43,6 +44,8 @@ def add_loads_and_markets(ctx: Context) -> None:
     ld = ctx.loads = Loads(ctx.series("load_firm_mw", ctx.buses), ctx.series("load_interruptible_mw", ctx.buses),
                            markets, ctx.series("buy_price", markets.index), ctx.series("sell_price", markets.index))
     has_load = (ld.firm_mw.max(axis=0) > 0) | (ld.interruptible_mw.max(axis=0) > 0)
+    if not sheds_load(ctx.net.config):  # empty shed blocks: no variables, yet the cost keys and tables stay
+        has_load = np.zeros_like(has_load)
     loaded = ctx.buses[has_load]
     pos = np.flatnonzero(has_load)
     s_int = lp.add_variables("shed_interruptible", loaded, 0.0, ld.interruptible_mw[:, pos],
@@ -59,6 +62,11 @@ def add_loads_and_markets(ctx: Context) -> None:
                             label="imports_cny", kind=COST)
     ctx.inject(buy, -1.0, markets["bus"])
     ctx.inject(sell, 1.0, markets["bus"])
+
+
+def sheds_load(config) -> bool:
+    """The case's ``load_shedding`` setting (default true)."""
+    return bool(config.get("load_shedding", True))
 
 
 def add_balance(ctx: Context) -> None:

@@ -102,7 +102,8 @@ class DispatchOptions:
         pos = snaps.get_indexer([t0])[0]
         if pos < 0:
             raise UsageError(f"start {t0} is not an hour of the case's series")
-        n = len(snaps) - pos if hours is None else int(hours)
+        # no hours: the case's default horizon from the start, cut at the end of the series
+        n = min(net.default_hours, len(snaps) - pos) if hours is None else int(hours)
         if n <= 0:
             raise UsageError(f"hours must be positive, got {n}")
         if pos + n > len(snaps):
@@ -163,6 +164,7 @@ class Context:
 
     @classmethod
     def create(cls, net: Network, options: DispatchOptions) -> Context:
+        net = net.for_horizon(options.start, options.hours)  # dated scenario changes that meet the horizon
         snaps = net.snapshots
         pos = snaps.get_indexer([options.start])[0]
         rows = slice(pos, pos + options.hours)

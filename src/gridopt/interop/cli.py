@@ -95,12 +95,13 @@ def cmd_import_pypsa(args) -> int:
 
 def cmd_export_pypsa(args) -> int:
     from ..network import load_case
-    from .pypsa_out import export_pypsa
+    from .pypsa_out import describe_folder, export_pypsa
 
     def run() -> str:
         net = load_case(args.case).with_scenario(args.scenario)
         out = export_pypsa(net, args.folder, force=args.force)
-        return f"wrote {out}: PyPSA CSV folder of {net.name} ({_describe(net)})"
+        # counted from the files: the export splits and adds elements (reverse links, shedding generators)
+        return f"wrote {out}: PyPSA CSV folder of {net.name} ({describe_folder(out)})"
     return _with_warnings(run)
 
 

@@ -1,8 +1,9 @@
 """What the exchange formats share: the penalty settings of imported cases, warnings, results of an import.
 
 Imported cases must not add penalties to the objective that the source tool would not have: every
-penalty that could be non-zero at the source's optimum is set to 0, except the values of lost load,
-which are set to `IMPORT_VOLL_CNY_PER_MWH` so shedding only happens where the source would be infeasible.
+penalty is set to 0, and `IMPORT_SETTINGS` turn load shedding off (``load_shedding = false``), since
+neither PyPSA nor MATPOWER has shed variables: where the source is infeasible, so is the imported case,
+and prices are the duals of the same balance rows.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from ..errors import CaseError, Problem, UsageError
 from ..network import Network, write_case
 from ..schema import DEFAULT_PENALTIES
 
-IMPORT_VOLL_CNY_PER_MWH = 1e6
 UNLIMITED_MW = 1e5  # rating written for branches the source leaves unlimited
+IMPORT_SETTINGS = {"load_shedding": False}  # case.toml settings of every imported case (see above)
 
 
 class InteropWarning(UserWarning):
@@ -33,10 +34,8 @@ def warn(message: str) -> None:
 
 
 def import_penalties(spill_cny_per_mwh: float = 0.0) -> dict[str, float]:
-    """Penalties of an imported case: 0 everywhere, VOLLs at IMPORT_VOLL_CNY_PER_MWH, the given spill cost."""
+    """Penalties of an imported case: 0 everywhere but the given spill cost (VOLLs unused: no shedding)."""
     pen = {k: 0.0 for k in DEFAULT_PENALTIES if not k.startswith("gas_")}
-    pen["voll_interruptible_cny_per_mwh"] = IMPORT_VOLL_CNY_PER_MWH
-    pen["voll_firm_cny_per_mwh"] = IMPORT_VOLL_CNY_PER_MWH
     pen["spill_cny_per_mwh"] = float(spill_cny_per_mwh)
     return pen
 

@@ -36,7 +36,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CaseError, Problem, UsageError
-from .common import UNLIMITED_MW, Imported, hourly_index, import_penalties, imported_network, warn
+from .common import (
+    IMPORT_SETTINGS,
+    UNLIMITED_MW,
+    Imported,
+    hourly_index,
+    import_penalties,
+    imported_network,
+    warn,
+)
 
 DEFAULT_START = "2025-01-01 00:00"
 CARRIER = "thermal"
@@ -175,7 +183,7 @@ def read_matpower(path: str | os.PathLike, segments: int = 4, profile: str | os.
     config = {"name": path.stem, "description": f"imported from the MATPOWER case {path.name} (DC dispatch); "
                                                 f"objective constant {constant:g} not in the LP",
               "timeseries_start": str(index[0]), "hours": T, "regions": sorted(set(regions)),
-              "penalties": import_penalties()}
+              "penalties": import_penalties(), **IMPORT_SETTINGS}
     tables = {k: v for k, v in tables.items() if len(v)}
     net = imported_network(config, tables, series, path)
     return Imported(net, constant_cny=constant)

@@ -149,7 +149,9 @@ class PypsaFolder:
             self.problems.append(Problem(self.f("network.csv"), "", "_multi_invest",
                                          "multi-period investment networks are not supported"))
         for extra in ("investment_periods.csv", "scenarios.csv"):
-            if (self.folder / extra).is_file():
+            # only rows are a feature: PyPSA may write these tables with their header alone
+            table = self._read_csv(self.folder / extra) if (self.folder / extra).is_file() else None
+            if table is not None and len(table):
                 self.problems.append(Problem(self.f(extra), "", "", "investment periods and stochastic scenarios "
                                                                    "are not supported"))
         df = self._read_csv(path) if path.is_file() else None

@@ -8,6 +8,13 @@ What maps to what (PyPSA attribute -> gridopt column; units as in PyPSA, MW, MWh
 - lines: x (ohm; r for lines on DC buses, as PyPSA's DC sub-networks use it), s_nom, s_max_pu; r, g, b
   are not used by a linear power flow. gridopt computes x / v_nom(bus0)^2 itself, as PyPSA does.
 - transformers: x (pu on s_nom), s_nom, s_max_pu, tap_ratio: x / s_nom * tap_ratio in both tools.
+- standard types (``type``): lines and transformers take x (and r, s_nom of transformers, tap ratio,
+  phase shift) from PyPSA's type tables as PyPSA applies them (`pypsa_types`: the folder's
+  ``line_types.csv`` / ``transformer_types.csv``, else the installed pypsa package's standard types).
+  Phase shifts are dropped when they only rotate bus angles (every cycle's shifts sum to zero), else
+  refused.
+- branch names: PyPSA names lines, transformers and links apart, gridopt in one namespace; a name used
+  by more than one becomes ``line:NAME``, ``transformer:NAME``, ``link:NAME`` (with a warning).
 - links: p_nom, p_min_pu, p_max_pu, efficiency, marginal_cost. A link with p_min_pu < 0 becomes a
   two-direction gridopt link (reverse limit -p_min_pu * p_nom). PyPSA's single variable delivers
   |p| at bus0 for efficiency * |p| taken at bus1 on reverse flow, creating energy when efficiency < 1;
@@ -17,17 +24,10 @@ What maps to what (PyPSA attribute -> gridopt column; units as in PyPSA, MW, MWh
   must_run_pu series), marginal_cost, ramp limits, p_init; co2_t_per_mwh = carrier co2_emissions
   (t/MWh_th) / efficiency. Availability above 1 pu is rescaled onto p_nom.
 - loads: p_set (static or series) summed over the loads at each bus -> load_firm_mw.
-- storage units without inflow -> storage_units (p_nom_store = -p_min_pu * p_nom; a static
-  p_max_pu < 1 scales p_nom with max_hours scaled so the energy capacity is kept;
-  state_of_charge_initial is divided by 1 - standing_loss since PyPSA starts from it without a loss).
-- storage units with inflow -> reservoirs in energy-equivalent units: one "m3/s" is one MW of stored
-  energy flow, so volume_hm3 = energy_MWh * 0.0036 (hm3 per m3/s over one hour), inflow_m3s = inflow
-  (MW), production_mw_per_m3s = efficiency_dispatch (so release / efficiency_dispatch empties the
-  store as in PyPSA), volume_max_hm3 = max_hours * p_nom * 0.0036, volume_initial_hm3 =
-  state_of_charge_initial * 0.0036, spill_max_m3s = the largest inflow (PyPSA bounds spill by the
-  hour's inflow; gridopt's bound is static: a stated relaxation), and the case's spill penalty =
-  spill_cost / efficiency_dispatch (gridopt prices spill per MWh of the water's energy). Such units
-  must not store power (p_min_pu = 0), lose energy standing, or be cyclic: gridopt reservoirs do none.
+- storage units: see `pypsa_storage` (storage units; reservoirs; cyclic or pumping hydro as a store on
+  a bus of its own fed by an inflow generator; a unit whose charge disappears, efficiency_store = 0
+  with p_min_pu < 0, also as a free power sink). A spill cost on the own-bus hydro is an objective
+  constant, `Imported.constant_cny`.
 - snapshots: hourly timestamps (others are relabelled as consecutive hours, with a warning); the
   weightings become the ``weighting`` series when PyPSA's objective, generator and store weightings
   are equal (else refused; with storage they must be 1, since gridopt's storage dynamics are hourly).
@@ -38,8 +38,9 @@ Results PyPSA writes after a solve (p, q, marginal_price, state_of_charge, *_opt
 Anything the LP cannot hold (unit commitment, extendable capacities, other global constraints, shunt
 impedances, stores, multi-port links, time-varying limits gridopt has no series for, ...) is refused
 with a `CaseError` naming file, element and attribute, never dropped.
-The imported case's penalties are those of `common.import_penalties`, so gridopt's objective equals
-PyPSA's ``Network.optimize()`` objective.
+The imported case's penalties are those of `common.import_penalties`, it has no load shedding
+(``load_shedding = false``) and ``default_hours`` is the number of snapshots, so gridopt's objective
+(plus `Imported.constant_cny`) equals PyPSA's ``Network.optimize()`` objective.
 """
 
 from __future__ import annotations
@@ -53,9 +54,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import CaseError, Problem
-from ..units import HM3_PER_M3S_HOUR
-from .common import Imported, import_penalties, imported_network, warn
+from .common import IMPORT_SETTINGS, Imported, import_penalties, imported_network, warn
 from .pypsa_csv import PypsaFolder
+from .pypsa_storage import storage_units
+from .pypsa_types import line_values, transformer_values, type_table
 
 DEFAULT_REGION = "pypsa"
 _COMPONENTS = ("buses", "carriers", "generators", "loads", "lines", "transformers", "links", "storage_units",
@@ -91,14 +93,11 @@ _REFUSE = {
     },
     "lines": {
         "s_nom_extendable": (False, _EXTENDABLE),
-        "type": ("", "line types are not supported: give x and s_nom per line"),
         "v_ang_min": (-_INF, "angle-difference limits are not supported"),
         "v_ang_max": (_INF, "angle-difference limits are not supported"),
     },
     "transformers": {
         "s_nom_extendable": (False, _EXTENDABLE),
-        "type": ("", "transformer types are not supported: give x, s_nom and tap_ratio per transformer"),
-        "phase_shift": (0.0, "phase-shifting transformers are not supported"),
         "v_ang_min": (-_INF, "angle-difference limits are not supported"),
         "v_ang_max": (_INF, "angle-difference limits are not supported"),
     },
@@ -133,6 +132,7 @@ class _Reader(PypsaFolder):
             raise CaseError([Problem(str(self.folder), "", "", "no such folder")])
         if not (self.folder / "buses.csv").is_file():
             raise CaseError([Problem(self.f("buses.csv"), "", "", "missing file: not a PyPSA CSV folder")])
+        self.constant_cny = 0.0
         self.read_snapshots()
         for comp, why in _REFUSED_COMPONENTS.items():
             df = self.read_static(comp)
@@ -157,11 +157,13 @@ class _Reader(PypsaFolder):
         series: dict[str, pd.DataFrame] = {}
         tables["lines"] = self.lines(buses)
         tables["transformers"] = self.transformers()
+        self.check_phase_shifts(tables["lines"], tables["transformers"])
         tables["links"] = self.links()
+        qualify_branch_names(tables)
         tables["markets"] = self.markets(series)
         tables["generators"] = self.generators(series)
         self.loads(series)
-        su, res, spill_pen = self.storage(series)
+        su, res, spill_pen = storage_units(self, tables, series)
         tables["storage_units"], tables["reservoirs"] = su, res
         cap = self.global_constraints()
         if self.weights is not None:
@@ -175,12 +177,12 @@ class _Reader(PypsaFolder):
 
         name = self.network_name()
         config = {"name": name, "description": f"imported from the PyPSA CSV folder {self.folder.name}",
-                  "timeseries_start": str(self.index[0]), "hours": self.T, "regions": regions,
-                  "penalties": import_penalties(spill_pen)}
+                  "timeseries_start": str(self.index[0]), "hours": self.T, "default_hours": self.T,
+                  "regions": regions, "penalties": import_penalties(spill_pen), **IMPORT_SETTINGS}
         for df in series.values():
             df.index = self.index
         net = imported_network(config, tables, series, self.folder)
-        return Imported(net, carbon_cap_t=cap)
+        return Imported(net, constant_cny=self.constant_cny, carbon_cap_t=cap)
     # ---- components -------------------------------------------------------------------------
     def buses(self) -> tuple[pd.DataFrame, list[str]]:
         b = self.static["buses"]
@@ -201,8 +203,14 @@ class _Reader(PypsaFolder):
     def lines(self, buses: pd.DataFrame) -> pd.DataFrame:
         ln = self.static["lines"]
         dc = self.col("lines", "bus0", "").map(self.bus_carrier).fillna("AC").eq("DC")
-        x = self.col("lines", "x", 0.0).where(~dc, self.col("lines", "r", 0.0))
+        x, r = self.col("lines", "x", 0.0), self.col("lines", "r", 0.0)
         length = self.col("lines", "length", 0.0)
+        typed = self.col("lines", "type", "").ne("")
+        if typed.any():  # a standard type sets x and r from the length; s_nom stays the line's own
+            v = line_values(self.types("lines", typed), self.col("lines", "type", "")[typed], length[typed],
+                            self.col("lines", "num_parallel", 1.0)[typed])
+            x, r = x.where(~typed, v["x"].reindex(x.index)), r.where(~typed, v["r"].reindex(r.index))
+        x = x.where(~dc, r)
         return pd.DataFrame({"name": ln.index, "bus0": self.col("lines", "bus0", ""),
                              "bus1": self.col("lines", "bus1", ""), "x": x, "s_nom": self.col("lines", "s_nom", 0.0),
                              "s_max_pu": self.col("lines", "s_max_pu", 1.0), "carrier": np.where(dc, "DC", "AC"),
@@ -211,9 +219,61 @@ class _Reader(PypsaFolder):
     def transformers(self) -> pd.DataFrame:
         t = self.static["transformers"]
         c = lambda a, d: self.col("transformers", a, d)
-        return pd.DataFrame({"name": t.index, "bus0": c("bus0", ""), "bus1": c("bus1", ""), "x": c("x", 0.0),
-                             "s_nom": c("s_nom", 0.0), "s_max_pu": c("s_max_pu", 1.0),
-                             "tap_ratio": c("tap_ratio", 1.0)}).reset_index(drop=True)
+        x, s_nom, tap, shift = c("x", 0.0), c("s_nom", 0.0), c("tap_ratio", 1.0), c("phase_shift", 0.0)
+        typed = c("type", "").ne("")
+        if typed.any():  # a standard type sets x, s_nom, the tap ratio and the phase shift
+            v = transformer_values(self.types("transformers", typed), c("type", "")[typed],
+                                   c("tap_position", 0.0)[typed], c("num_parallel", 1.0)[typed]).reindex(t.index)
+            x, s_nom = x.where(~typed, v["x"]), s_nom.where(~typed, v["s_nom"])
+            tap, shift = tap.where(~typed, v["tap_ratio"]), shift.where(~typed, v["phase_shift"])
+        return pd.DataFrame({"name": t.index, "bus0": c("bus0", ""), "bus1": c("bus1", ""), "x": x,
+                             "s_nom": s_nom, "s_max_pu": c("s_max_pu", 1.0), "tap_ratio": tap,
+                             "phase_shift": shift}).reset_index(drop=True)
+
+    def types(self, comp: str, typed: pd.Series) -> pd.DataFrame:
+        """The standard types `comp` uses (see pypsa_types); unknown types are refused."""
+        table = type_table(comp, self.folder)
+        names = self.col(comp, "type", "")[typed]
+        for name, kind in names[~names.isin(table.index)].items():
+            self.refuse(comp, name, "type", f"{kind!r}: not a type of the folder's {comp[:-1]}_types.csv "
+                                            "nor of the installed pypsa package's standard types")
+        return table
+
+    def check_phase_shifts(self, lines: pd.DataFrame, transformers: pd.DataFrame) -> None:
+        """Phase shifts that only rotate bus angles are dropped; any other is refused.
+
+        PyPSA adds each transformer's phase shift to Kirchhoff's voltage law around every cycle. When
+        there are bus angles phi with shift = phi(bus0) - phi(bus1) on every AC branch (0 on lines), every
+        cycle's shifts sum to zero and the flows are those of the network without shifts (the usual case:
+        transformers of one vector group between two voltage levels).
+        """
+        shift = transformers.pop("phase_shift").to_numpy(dtype=float)
+        if not np.any(shift != 0):
+            return
+        edges: dict[str, list[tuple[str, float, str]]] = {}
+        branches = [(r.bus0, r.bus1, 0.0, f"line {r.name}") for r in lines.itertuples()] \
+            + [(b0, b1, s, f"transformer {n}") for b0, b1, s, n in
+               zip(transformers["bus0"], transformers["bus1"], shift, transformers["name"])]
+        for b0, b1, s, what in branches:
+            edges.setdefault(b0, []).append((b1, -s, what))
+            edges.setdefault(b1, []).append((b0, s, what))
+        phi: dict[str, float] = {}
+        for root in edges:
+            if root in phi:
+                continue
+            phi[root], stack = 0.0, [root]
+            while stack:
+                bus = stack.pop()
+                for other, step, what in edges[bus]:
+                    if other not in phi:
+                        phi[other] = phi[bus] + step
+                        stack.append(other)
+                    elif not math.isclose(phi[other], phi[bus] + step, abs_tol=1e-9):
+                        shifted = transformers["name"].to_numpy()[shift != 0]
+                        row = what.split(" ", 1)[1] if what.startswith("transformer") else shifted[0]
+                        self.refuse("transformers", row, "phase_shift",
+                                    f"phase shifts drive flows around a cycle (closed by {what}): not supported")
+                        return
 
     def links(self) -> pd.DataFrame:
         lk = self.static["links"]
@@ -338,60 +398,6 @@ class _Reader(PypsaFolder):
         if per_bus.shape[1]:
             series["load_firm_mw"] = per_bus
 
-    def storage(self, series: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame, float]:
-        su = self.static["storage_units"]
-        c = lambda a, d: self.col("storage_units", a, d)
-        inflow = self.matrix("storage_units", "inflow", 0.0)
-        has_inflow = (inflow > 0).any(axis=0) if len(su) else pd.Series(dtype=bool)
-        p_nom, pmin, pmax = c("p_nom", 0.0), c("p_min_pu", -1.0), c("p_max_pu", 1.0)
-        loss, eff_d = c("standing_loss", 0.0), c("efficiency_dispatch", 1.0)
-        cyclic, soc0 = c("cyclic_state_of_charge", False), c("state_of_charge_initial", 0.0)
-        spill_cost = c("spill_cost", 0.0)
-        for name in su.index:
-            if pmin[name] > 0:
-                self.refuse("storage_units", name, "p_min_pu", f"{pmin[name]:g}: must be <= 0")
-            if not pmax[name] > 0:
-                self.refuse("storage_units", name, "p_max_pu", f"{pmax[name]:g}: must be > 0")
-            if (inflow[name] < 0).any():
-                self.refuse("storage_units", name, "inflow", "negative inflow is not supported")
-        sto = su.index[~has_inflow.reindex(su.index, fill_value=False).to_numpy()]
-        hyd = su.index[has_inflow.reindex(su.index, fill_value=False).to_numpy()]
-        pm = pmax.clip(lower=1e-12)
-        keep = (1.0 - loss).clip(lower=1e-12)
-        st = pd.DataFrame({"name": sto, "bus": c("bus", "")[sto], "carrier": c("carrier", "")[sto].replace("", "storage"),
-                           "p_nom": (p_nom * pmax)[sto], "p_nom_store": (-pmin * p_nom)[sto],
-                           "max_hours": (c("max_hours", 1.0) / pm)[sto],
-                           "efficiency_store": c("efficiency_store", 1.0)[sto], "efficiency_dispatch": eff_d[sto],
-                           "standing_loss": loss[sto], "cyclic_state_of_charge": cyclic[sto],
-                           "state_of_charge_initial": (soc0 / keep)[sto],
-                           "marginal_cost": c("marginal_cost", 0.0)[sto]}).reset_index(drop=True)
-        spill_pen = set()
-        for name in hyd:
-            why = [("p_min_pu", pmin[name] < 0, (f"{pmin[name]:g}: a storage unit with inflow that also stores power "
-                                                 "has no gridopt equivalent (reservoirs do not pump); set p_min_pu = 0")),
-                   ("standing_loss", loss[name] > 0, f"{loss[name]:g}: reservoirs have no standing loss"),
-                   ("cyclic_state_of_charge", bool(cyclic[name]),
-                    "True: reservoirs with inflow start from state_of_charge_initial (not cyclic)"),
-                   ("spill_cost", spill_cost[name] < 0, f"{spill_cost[name]:g}: must be >= 0")]
-            for attr, bad, msg in why:
-                if bad:
-                    self.refuse("storage_units", name, attr, msg)
-            spill_pen.add(round(spill_cost[name] / eff_d[name], 9))
-        if len(spill_pen) > 1:
-            self.refuse("storage_units", ", ".join(hyd), "spill_cost",
-                        "spill_cost / efficiency_dispatch differs between storage units with inflow: gridopt has one "
-                        "spill penalty per case")
-        e_max = (c("max_hours", 1.0) * p_nom)[hyd]
-        res = pd.DataFrame({"name": hyd, "bus": c("bus", "")[hyd], "p_nom": (p_nom * pmax)[hyd],
-                            "production_mw_per_m3s": eff_d[hyd], "volume_min_hm3": 0.0,
-                            "volume_max_hm3": e_max * HM3_PER_M3S_HOUR,
-                            "volume_initial_hm3": soc0[hyd] * HM3_PER_M3S_HOUR,
-                            "spill_max_m3s": inflow[hyd].max(axis=0) if len(hyd) else pd.Series(dtype=float),
-                            "marginal_cost": c("marginal_cost", 0.0)[hyd]}).reset_index(drop=True)
-        if len(hyd):
-            series["inflow_m3s"] = inflow[list(hyd)]
-        return st, res, (spill_pen.pop() if len(spill_pen) == 1 else 0.0)
-
     def global_constraints(self) -> float | None:
         gc = self.static["global_constraints"]
         cap = None
@@ -416,3 +422,19 @@ class _Reader(PypsaFolder):
             warn(f"global constraint {name}: CO2 cap of {cap:g} t over the horizon is not a case setting in gridopt; "
                  f"run with --carbon-cap system={cap:g}")
         return cap
+
+
+def qualify_branch_names(tables: dict[str, pd.DataFrame]) -> None:
+    """Names shared by a line, a transformer or a link become `line:NAME`, `transformer:NAME`, `link:NAME`.
+
+    PyPSA names each component apart; gridopt's branch names are one namespace (flows, interfaces).
+    """
+    kinds = {"lines": "line", "transformers": "transformer", "links": "link"}
+    seen = pd.concat([tables[c]["name"] for c in kinds]).astype(str)
+    shared = set(seen[seen.duplicated(keep=False)])
+    if not shared:
+        return
+    for comp, kind in kinds.items():
+        df = tables[comp]
+        df["name"] = [f"{kind}:{n}" if n in shared else n for n in df["name"].astype(str)]
+    warn(f"branch names shared between lines, transformers and links qualified by kind: {', '.join(sorted(shared))}")

@@ -286,3 +286,17 @@ class _Writer:
             df.to_csv(f / f"{comp}.csv")
         for (comp, attr), parts in self.series.items():
             pd.concat(parts, axis=1).to_csv(f / f"{comp}-{attr}.csv")
+
+
+def describe_folder(folder: str | os.PathLike) -> str:
+    """What a PyPSA CSV folder holds: element counts per component file and the number of snapshots."""
+    f = Path(folder)
+    parts = []
+    for comp in ("buses", "lines", "transformers", "links", "generators", "loads", "storage_units", "carriers"):
+        path = f / f"{comp}.csv"
+        if path.is_file():
+            rows = len(pd.read_csv(path, index_col=0))
+            if rows:
+                parts.append(f"{rows} {comp.replace('_', ' ')}")
+    snapshots = len(pd.read_csv(f / "snapshots.csv")) if (f / "snapshots.csv").is_file() else 0
+    return ", ".join(parts) + f"; {snapshots} snapshots"

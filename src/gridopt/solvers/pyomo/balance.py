@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pyomo.environ as pyo
 
+from ...formulation.balance import sheds_load
 from ...formulation.context import Context
 from .record import Twin, frame
 
@@ -21,6 +22,8 @@ def add_loads_and_markets(tw: Twin, ctx: Context) -> None:
     inter = ctx.series("load_interruptible_mw", buses)
     tw.load_mw = firm + inter
     loaded = [b for i, b in enumerate(buses) if firm[:, i].max() > 0 or inter[:, i].max() > 0]
+    if not sheds_load(ctx.net.config):  # no shed variables, as on the fast path
+        loaded = []
     li = buses.get_indexer(loaded)
     m.L = pyo.Set(initialize=loaded, ordered=True)
     ub_i, ub_f = frame(inter[:, li], pd.Index(loaded)), frame(firm[:, li], pd.Index(loaded))
