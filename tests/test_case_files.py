@@ -15,9 +15,9 @@ import pytest
 
 import gridopt
 from gridopt import CaseError, load_case
+from gridopt.casefiles import repo_root, series_dirs, timeseries_dir
 from gridopt.errors import UsageError
 from gridopt.formulation import DispatchOptions
-from gridopt.network import repo_root, series_dirs, timeseries_dir
 
 
 def _messages(exc: CaseError) -> str:

@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 LAYERS: list[tuple[str, ...]] = [
     ("errors", "units", "schema", "argtypes", "_version"),  # leaves: import nothing from gridopt
     ("validate", "overlay"),  # typing, checks and scenario edits of plain settings and tables
-    ("network",),  # Network, load_case, write_case: calls validate and overlay
+    ("network",),  # Network: calls validate and overlay
+    ("casefiles",),  # load_case, write_case: case folders into Networks and back
     ("synthetic",),  # generated networks
     ("lp",),  # the builder: variable and row blocks, one matrix
     ("formulation",),  # one module per constraint family

@@ -433,7 +433,7 @@ def test_rolling_keeps_a_carbon_cap(syn):
 
 @pytest.fixture(scope="module")
 def june_4d():
-    from gridopt.network import load_case
+    from gridopt.casefiles import load_case
     net = load_case("sichuan_chongqing")
     return net, gridopt.dispatch(net, start="2025-06-01", hours=96)
 
@@ -472,7 +472,7 @@ def test_chains_meet_within_the_rule_curves():
     """Where chains meet, the next chain starts on the guide's volume less the water then in transit, and
     no lower than the case's rule curve: on the shipped case small reservoirs below big ones (Houziyan,
     Dagangshan) otherwise started below their rule minimum, and a year paid 0.25 G CNY for it at its join."""
-    from gridopt.network import load_case
+    from gridopt.casefiles import load_case
     net = load_case("sichuan_chongqing")
     r = dispatch_rolling(net, start="2025-06-30", hours=96, window=48, overlap=24, tail=0, parallel=True, chains=2,
                          processes=1)

@@ -12,8 +12,8 @@ __all__ = ["CaseError", "GridoptError", "Network", "Problem", "SolveError", "Usa
 
 # The API is imported when first used: `import gridopt` (and the command line's start-up, which a Ctrl-C
 # can interrupt only once the command's own handler is in place) stays light.
-_LAZY = {"dispatch": ".engine", "build_lp": ".formulation", "Network": ".network", "load_case": ".network",
-         "write_case": ".network", "build_pyomo_model": ".solvers.pyomo", "dispatch_rolling": ".rolling"}
+_LAZY = {"dispatch": ".engine", "build_lp": ".formulation", "Network": ".network", "load_case": ".casefiles",
+         "write_case": ".casefiles", "build_pyomo_model": ".solvers.pyomo", "dispatch_rolling": ".rolling"}
 
 
 def __getattr__(name: str):

@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _load(args) -> object:
-    from .network import load_case
+    from .casefiles import load_case
     net = load_case(args.case)
     return net.with_scenario(args.scenario) if args.scenario else net
 

@@ -94,7 +94,7 @@ def cmd_import_pypsa(args) -> int:
 
 
 def cmd_export_pypsa(args) -> int:
-    from ..network import load_case
+    from ..casefiles import load_case
     from .pypsa_out import describe_folder, export_pypsa
 
     def run() -> str:

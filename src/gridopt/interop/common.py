@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..casefiles import write_case
 from ..errors import CaseError, Problem, UsageError
-from ..network import Network, write_case
+from ..network import Network
 from ..schema import DEFAULT_PENALTIES
 
 UNLIMITED_MW = 1e5  # rating written for branches the source leaves unlimited
