@@ -94,152 +94,182 @@ def apply_overlay(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
     Dated `[[set]]` entries of columns without an hourly series are appended to `dated` (as entries with
     `table`, `names`, `values`, `start`, `end`, `entry`) instead of being applied; without a `dated` list
     they are an error, since applying them to every hour would ignore their dates."""
-    problems: list[Problem] = []
-    for k in spec:
-        if k not in _KEYS:
-            problems.append(Problem(file, "", k, f"unknown overlay key (expected one of: {', '.join(sorted(_KEYS))})"))
-    for kind, allowed in _ENTRY_KEYS.items():
-        entries = spec.get(kind, [])
-        if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
-            problems.append(Problem(file, "", kind, f"expected [[{kind}]] tables"))
-            spec = {k: v for k, v in spec.items() if k != kind}
-            continue
-        for i, e in enumerate(entries):
-            for k in e:
-                if k not in allowed:
-                    problems.append(Problem(file, f"{kind} #{i + 1}", k,
-                                            f"unknown key (expected one of: {', '.join(sorted(allowed))})"))
-            if kind in ("set", "remove") and not e.get("names"):
-                problems.append(Problem(file, f"{kind} #{i + 1}", "names", "no element named: the entry changes nothing"))
-    tables = {k: v.reset_index() if v.index.name == "name" else v.copy() for k, v in tables.items()}
-    series = {k: v.copy() for k, v in series.items()}
-    config = {k: (dict(v) if isinstance(v, dict) else v) for k, v in config.items()}
-    for k, v in spec.get("case", {}).items():
-        if k not in config:
-            problems.append(Problem(file, "case", k, "unknown case setting"))
-        elif isinstance(config[k], dict) and isinstance(v, dict):
-            config[k] = {**config[k], **v}
-        else:
-            config[k] = v
+    edit = _Edit(config, tables, series, file, dated)
+    spec = edit.check_spec(spec)
+    edit.case(spec.get("case", {}))
+    for kind in ("set", "remove", "add", "scale", "replace"):
+        for i, e in enumerate(spec.get(kind, [])):
+            getattr(edit, kind if kind in ("set", "remove", "add") else "series_values")(f"{kind} #{i + 1}", kind, e)
+    if edit.problems:
+        raise CaseError(edit.problems)
+    return edit.config, edit.tables, edit.series
 
-    def table_of(i: int, kind: str, entry: dict) -> str | None:
-        t = entry.get("table")
+
+class _Edit:
+    """Copies of a case's settings, tables and series being edited entry by entry, and the problems met."""
+
+    def __init__(self, config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
+                 series: Mapping[str, pd.DataFrame], file: str, dated: list[dict[str, Any]] | None) -> None:
+        self.file, self.dated = file, dated
+        self.problems: list[Problem] = []
+        self.tables = {k: v.reset_index() if v.index.name == "name" else v.copy() for k, v in tables.items()}
+        self.series = {k: v.copy() for k, v in series.items()}
+        self.config = {k: (dict(v) if isinstance(v, dict) else v) for k, v in config.items()}
+        self.hours = next((pd.DatetimeIndex(v.index) for v in self.series.values()
+                           if isinstance(v.index, pd.DatetimeIndex)), None)
+
+    def problem(self, row: str, column: str, message: str) -> None:
+        self.problems.append(Problem(self.file, row, column, message))
+
+    def check_spec(self, spec: Mapping[str, Any]) -> Mapping[str, Any]:
+        """`spec` without entry lists of the wrong shape; unknown and misspelt keys are problems."""
+        for k in spec:
+            if k not in _KEYS:
+                self.problem("", k, f"unknown overlay key (expected one of: {', '.join(sorted(_KEYS))})")
+        for kind, allowed in _ENTRY_KEYS.items():
+            entries = spec.get(kind, [])
+            if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
+                self.problem("", kind, f"expected [[{kind}]] tables")
+                spec = {k: v for k, v in spec.items() if k != kind}
+                continue
+            for i, e in enumerate(entries):
+                for k in e:
+                    if k not in allowed:
+                        self.problem(f"{kind} #{i + 1}", k, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+                if kind in ("set", "remove") and not e.get("names"):
+                    self.problem(f"{kind} #{i + 1}", "names", "no element named: the entry changes nothing")
+        return spec
+
+    def case(self, values: Mapping[str, Any]) -> None:
+        """Overrides of case.toml settings; a table of settings (e.g. penalties) is merged key by key."""
+        for k, v in values.items():
+            if k not in self.config:
+                self.problem("case", k, "unknown case setting")
+            elif isinstance(self.config[k], dict) and isinstance(v, dict):
+                self.config[k] = {**self.config[k], **v}
+            else:
+                self.config[k] = v
+
+    def table(self, entry: str, e: Mapping[str, Any]) -> str | None:
+        t = e.get("table")
         if t not in SCHEMA:
-            problems.append(Problem(file, f"{kind} #{i + 1}", "table", f"unknown table {t!r}"))
+            self.problem(entry, "table", f"unknown table {t!r}")
             return None
         return t
 
-    def check_names(i: int, kind: str, t: str, names: list) -> list:
-        have = set(tables[t]["name"]) if "name" in tables[t] else set()
-        missing = [n for n in names if n not in have]
-        for n in missing:
-            problems.append(Problem(file, f"{kind} #{i + 1}", "names", f"no element {n!r} in {t}"))
+    def names(self, entry: str, t: str, e: Mapping[str, Any]) -> list:
+        """The entry's element names that exist in table `t`; the others are problems."""
+        have = set(self.tables[t]["name"]) if "name" in self.tables[t] else set()
+        names = list(e.get("names", []))
+        for n in names:
+            if n not in have:
+                self.problem(entry, "names", f"no element {n!r} in {t}")
         return [n for n in names if n in have]
 
-    any_index = next((pd.DatetimeIndex(v.index) for v in series.values()
-                      if isinstance(v.index, pd.DatetimeIndex)), None)
-    for i, e in enumerate(spec.get("set", [])):
-        t = table_of(i, "set", e)
+    def set(self, entry: str, kind: str, e: Mapping[str, Any]) -> None:
+        """Values of named elements: everywhere, or with dates only over [start, end)."""
+        t = self.table(entry, e)
         if t is None:
-            continue
-        names = check_names(i, "set", t, list(e.get("names", [])))
+            return
+        names = self.names(entry, t, e)
         bounded = "start" in e or "end" in e
+        lo = hi = None
         if bounded:
             try:
-                lo, hi = _dates(e, any_index)
+                lo, hi = _dates(e, self.hours)
             except (ValueError, TypeError):
-                problems.append(Problem(file, f"set #{i + 1}", "start", "start/end are not timestamps"))
-                continue
+                self.problem(entry, "start", "start/end are not timestamps")
+                return
         later: dict[str, Any] = {}
         for col, val in e.get("values", {}).items():
             if col not in SCHEMA[t] or col == "name":
-                problems.append(Problem(file, f"set #{i + 1}", col, f"no column {col!r} in {t}"))
-                continue
-            sname = _overriding_series(t, col) if bounded else None
-            if bounded and sname is not None:
-                # the series holds the hourly value: write the dated hours, static value elsewhere
-                if not isinstance(val, (int, float)) or isinstance(val, bool):
-                    problems.append(Problem(file, f"set #{i + 1}", col, f"expected a number, got {val!r}"))
-                    continue
-                if any_index is None:
-                    problems.append(Problem(file, f"set #{i + 1}", "start", "dates given, but the case has no series"))
-                    continue
-                df = series.get(sname)
-                df = pd.DataFrame(index=any_index) if df is None else df.copy()
-                static = tables[t].set_index("name")[col] if col in tables[t] else pd.Series(dtype=float)
-                for n in names:
-                    if n not in df.columns:
-                        df[n] = pd.to_numeric(static.get(n, SCHEMA[t][col].default), errors="coerce")
-                rows = (df.index >= lo) & (df.index < hi)
-                df = df.astype({n: float for n in names})
-                df.loc[rows, names] = float(val)
-                series[sname] = df
-            elif bounded:
+                self.problem(entry, col, f"no column {col!r} in {t}")
+            elif not bounded:
+                mask = self.tables[t]["name"].isin(names)
+                self.tables[t].loc[mask, col] = val
+            elif _overriding_series(t, col) is not None:
+                self._set_hours(entry, t, col, names, val, lo, hi)
+            else:
                 later[col] = val
-            else:
-                mask = tables[t]["name"].isin(names)
-                tables[t].loc[mask, col] = val
-        if later:
-            if dated is None:
-                problems.append(Problem(file, f"set #{i + 1}", "start",
-                                        f"{', '.join(later)} of {t} has no hourly series: dates cannot apply here"))
-            else:
-                dated.append({"table": t, "names": names, "values": later, "start": lo, "end": hi,
-                              "entry": f"set #{i + 1}"})
-    for i, e in enumerate(spec.get("remove", [])):
-        t = table_of(i, "remove", e)
+        if not later:
+            return
+        if self.dated is None:
+            self.problem(entry, "start", f"{', '.join(later)} of {t} has no hourly series: dates cannot apply here")
+        else:
+            self.dated.append({"table": t, "names": names, "values": later, "start": lo, "end": hi, "entry": entry})
+
+    def _set_hours(self, entry: str, t: str, col: str, names: list, val: Any, lo, hi) -> None:
+        """A dated value of a column an hourly series overrides: written into those hours of the series,
+        the static value elsewhere."""
+        if not isinstance(val, (int, float)) or isinstance(val, bool):
+            self.problem(entry, col, f"expected a number, got {val!r}")
+            return
+        if self.hours is None:
+            self.problem(entry, "start", "dates given, but the case has no series")
+            return
+        sname = _overriding_series(t, col)
+        df = self.series.get(sname)
+        df = pd.DataFrame(index=self.hours) if df is None else df.copy()
+        static = self.tables[t].set_index("name")[col] if col in self.tables[t] else pd.Series(dtype=float)
+        for n in names:
+            if n not in df.columns:
+                df[n] = pd.to_numeric(static.get(n, SCHEMA[t][col].default), errors="coerce")
+        rows = (df.index >= lo) & (df.index < hi)
+        df = df.astype({n: float for n in names})
+        df.loc[rows, names] = float(val)
+        self.series[sname] = df
+
+    def remove(self, entry: str, kind: str, e: Mapping[str, Any]) -> None:
+        """Drop named elements, their interface memberships and their series columns."""
+        t = self.table(entry, e)
         if t is None:
-            continue
-        names = check_names(i, "remove", t, list(e.get("names", [])))
-        tables[t] = tables[t][~tables[t]["name"].isin(names)].reset_index(drop=True)
+            return
+        names = self.names(entry, t, e)
+        self.tables[t] = self.tables[t][~self.tables[t]["name"].isin(names)].reset_index(drop=True)
         if t in ("lines", "transformers", "links"):
-            m = tables["interface_members"]
-            tables["interface_members"] = m[~m["branch"].isin(names)].reset_index(drop=True)
+            m = self.tables["interface_members"]
+            self.tables["interface_members"] = m[~m["branch"].isin(names)].reset_index(drop=True)
         for sname, spec_s in SERIES.items():
-            if spec_s.component == t and sname in series:
-                series[sname] = series[sname].drop(columns=[n for n in names if n in series[sname].columns])
-    for i, e in enumerate(spec.get("add", [])):
-        t = table_of(i, "add", e)
+            if spec_s.component == t and sname in self.series:
+                self.series[sname] = self.series[sname].drop(columns=[n for n in names if n in self.series[sname].columns])
+
+    def add(self, entry: str, kind: str, e: Mapping[str, Any]) -> None:
+        """Append rows to a table."""
+        t = self.table(entry, e)
         if t is None:
-            continue
+            return
         rows = pd.DataFrame(e.get("rows", []))
         for col in rows.columns:
             if col not in SCHEMA[t]:
-                problems.append(Problem(file, f"add #{i + 1}", col, f"no column {col!r} in {t}"))
-        tables[t] = pd.concat([tables[t], rows[[c for c in rows.columns if c in SCHEMA[t]]]], ignore_index=True)
-    for kind in ("scale", "replace"):
-        for i, e in enumerate(spec.get(kind, [])):
-            sname = e.get("series")
-            if sname not in series:
-                problems.append(Problem(file, f"{kind} #{i + 1}", "series",
-                                        f"no series {sname!r} in the case (have: {', '.join(sorted(series))})"))
-                continue
-            df = series[sname]
-            cols = e.get("columns", list(df.columns))
-            bad = [c for c in cols if c not in df.columns]
-            for c in bad:
-                problems.append(Problem(file, f"{kind} #{i + 1}", "columns", f"no column {c!r} in series {sname}"))
-            cols = [c for c in cols if c in df.columns]
-            try:
-                lo = pd.Timestamp(e["start"]) if "start" in e else df.index[0]
-                hi = pd.Timestamp(e["end"]) if "end" in e else df.index[-1] + pd.Timedelta("1h")
-            except (ValueError, TypeError):
-                problems.append(Problem(file, f"{kind} #{i + 1}", "start", "start/end are not timestamps"))
-                continue
-            rows = (df.index >= lo) & (df.index < hi)
-            if not rows.any():
-                problems.append(Problem(file, f"{kind} #{i + 1}", "start", f"[{lo}, {hi}) selects no hour of the series"))
-            key = "factor" if kind == "scale" else "value"
-            val = e.get(key)
-            if not isinstance(val, (int, float)) or isinstance(val, bool) or not np.isfinite(val):
-                problems.append(Problem(file, f"{kind} #{i + 1}", key, f"expected a number, got {val!r}"))
-                continue
-            df = df.astype({c: float for c in cols})
-            if kind == "scale":
-                df.loc[rows, cols] = df.loc[rows, cols] * float(val)
-            else:
-                df.loc[rows, cols] = float(val)
-            series[sname] = df
-    if problems:
-        raise CaseError(problems)
-    return config, tables, series
+                self.problem(entry, col, f"no column {col!r} in {t}")
+        self.tables[t] = pd.concat([self.tables[t], rows[[c for c in rows.columns if c in SCHEMA[t]]]],
+                                   ignore_index=True)
+
+    def series_values(self, entry: str, kind: str, e: Mapping[str, Any]) -> None:
+        """`scale` (multiply by `factor`) or `replace` (set to `value`) a series' columns over [start, end)."""
+        sname = e.get("series")
+        if sname not in self.series:
+            self.problem(entry, "series", f"no series {sname!r} in the case (have: {', '.join(sorted(self.series))})")
+            return
+        df = self.series[sname]
+        cols = e.get("columns", list(df.columns))
+        for c in cols:
+            if c not in df.columns:
+                self.problem(entry, "columns", f"no column {c!r} in series {sname}")
+        cols = [c for c in cols if c in df.columns]
+        try:
+            lo, hi = _dates(e, pd.DatetimeIndex(df.index))
+        except (ValueError, TypeError):
+            self.problem(entry, "start", "start/end are not timestamps")
+            return
+        rows = (df.index >= lo) & (df.index < hi)
+        if not rows.any():
+            self.problem(entry, "start", f"[{lo}, {hi}) selects no hour of the series")
+        key = "factor" if kind == "scale" else "value"
+        val = e.get(key)
+        if not isinstance(val, (int, float)) or isinstance(val, bool) or not np.isfinite(val):
+            self.problem(entry, key, f"expected a number, got {val!r}")
+            return
+        df = df.astype({c: float for c in cols})
+        df.loc[rows, cols] = df.loc[rows, cols] * float(val) if kind == "scale" else float(val)
+        self.series[sname] = df
