@@ -75,7 +75,30 @@ def read_matpower(path: str | os.PathLike, segments: int = 4, profile: str | os.
     """
     path = Path(path)
     if segments < 1:
-        raise UsageError(f"--segments must be >= 1, got {segments}")
+        raise UsageError(f"segments must be >= 1, got {segments}")
+    base, bus, gen, branch, gencost = _matrices(path)
+    mult, index = _profile(profile)
+    problems: list[Problem] = []
+    buses, series, kv_of = _buses(path, bus, mult, index, problems)
+    rows, constant = _generators(str(path), gen, gencost, kv_of, segments, problems)
+    lines, transformers = _branches(path, branch, base, kv_of, problems)
+    if problems:
+        raise CaseError(problems)
+    constant *= len(mult)
+    tables = {"buses": buses, "generators": pd.DataFrame(rows), "lines": pd.DataFrame(lines),
+              "transformers": pd.DataFrame(transformers)}
+    regions = sorted(set(buses["region"]))
+    config = {"name": path.stem, "description": f"imported from the MATPOWER case {path.name} (DC dispatch); "
+                                                f"objective constant {constant:g} not in the LP",
+              "timeseries_start": str(index[0]), "hours": len(mult), "regions": regions,
+              "penalties": import_penalties(), **IMPORT_SETTINGS}
+    tables = {k: v for k, v in tables.items() if len(v)}
+    net = imported_network(config, tables, series, path)
+    return Imported(net, constant_cny=constant)
+
+
+def _matrices(path: Path) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """baseMVA and the bus, gen, branch and gencost matrices, each checked for presence and width."""
     try:
         mpc = parse_m(path.read_text(encoding="utf-8", errors="replace"))
     except (OSError, ValueError) as exc:
@@ -89,7 +112,6 @@ def read_matpower(path: str | os.PathLike, segments: int = 4, profile: str | os.
         problems.append(Problem(file, "", "mpc.baseMVA", "missing"))
     if problems:
         raise CaseError(problems)
-    base = float(mpc["baseMVA"])
     bus, gen, branch, gencost = (np.asarray(mpc[k]) for k in ("bus", "gen", "branch", "gencost"))
     for key, m, width in (("bus", bus, 13), ("gen", gen, 10), ("branch", branch, 11), ("gencost", gencost, 5)):
         if m.shape[1] < width:
@@ -98,34 +120,35 @@ def read_matpower(path: str | os.PathLike, segments: int = 4, profile: str | os.
         problems.append(Problem(file, "", "mpc.gencost", f"{gencost.shape[0]} rows for {gen.shape[0]} generators"))
     if problems:
         raise CaseError(problems)
+    return float(mpc["baseMVA"]), bus, gen, branch, gencost
 
-    mult, index = _profile(profile)
-    T = len(mult)
 
-    # buses
+def _buses(path: Path, bus: np.ndarray, mult: np.ndarray, index: pd.DatetimeIndex, problems: list[Problem]):
+    """The buses in service (a region per area), their load series (Pd x profile + Gs) and kV by number."""
     live = bus[:, 1] != 4
     numbers = bus[live, 0].astype(int)
     names = [str(n) for n in numbers]
     kv = np.where(bus[live, 9] > 0, bus[live, 9], 1.0)
-    kv_of = dict(zip(numbers, kv))
     areas = bus[live, 6].astype(int)
     many = len(set(areas)) > 1
     regions = [f"area{a}" if many else "matpower" for a in areas]
     buses = pd.DataFrame({"name": names, "region": regions, "v_nom": kv})
-
-    pd_mw = bus[live, 2]
     gs = bus[live, 4]
     if np.any(gs != 0):
         warn(f"{path.name}: shunt conductances Gs counted as constant demand at 1 pu voltage "
              f"({gs.sum():g} MW in all)")
-    load = pd_mw[None, :] * mult[:, None] + gs[None, :]
+    load = bus[live, 2][None, :] * mult[:, None] + gs[None, :]
     for j in np.flatnonzero((load < 0).any(axis=0)):
-        problems.append(Problem(file, f"bus {numbers[j]}", "PD", f"negative demand {load[:, j].min():g} MW "
-                                                                 "(Pd + Gs) is not supported"))
+        problems.append(Problem(str(path), f"bus {numbers[j]}", "PD", f"negative demand {load[:, j].min():g} MW "
+                                                                      "(Pd + Gs) is not supported"))
     has_load = (load != 0).any(axis=0)
     series = {"load_firm_mw": pd.DataFrame(load[:, has_load], columns=np.array(names)[has_load], index=index)}
+    return buses, series, dict(zip(numbers, kv))
 
-    # generators
+
+def _generators(file: str, gen: np.ndarray, gencost: np.ndarray, kv_of: dict, segments: int,
+                problems: list[Problem]) -> tuple[list[dict], float]:
+    """Generator rows (one per cost piece) of the units in service, and the hourly cost constant."""
     rows, constant = [], 0.0
     for k in range(gen.shape[0]):
         b, status, pmax, pmin = int(gen[k, 0]), gen[k, 7], gen[k, 8], gen[k, 9]
@@ -147,7 +170,12 @@ def read_matpower(path: str | os.PathLike, segments: int = 4, profile: str | os.
         gens, c = _pieces(f"gen{k + 1}", str(b), pmin, pmax, cost_fn, cuts)
         rows += gens
         constant += c
-    # branches
+    return rows, constant
+
+
+def _branches(path: Path, branch: np.ndarray, base: float, kv_of: dict,
+              problems: list[Problem]) -> tuple[list[dict], list[dict]]:
+    """Lines and transformers in service, reactances in ohm (lines) or per unit of their rating."""
     lines, transformers = [], []
     for k in range(branch.shape[0]):
         f_, t_, x, rate, tap, shift, status = (branch[k, 0], branch[k, 1], branch[k, 3], branch[k, 5],
@@ -157,10 +185,10 @@ def read_matpower(path: str | os.PathLike, segments: int = 4, profile: str | os.
             continue
         ref = f"branch row {k + 1}"
         if shift != 0:
-            problems.append(Problem(file, ref, "SHIFT", f"{shift:g} deg: phase shifters are not supported"))
+            problems.append(Problem(str(path), ref, "SHIFT", f"{shift:g} deg: phase shifters are not supported"))
             continue
         if not x > 0:
-            problems.append(Problem(file, ref, "BR_X", f"{x:g}: a DC power flow needs x > 0"))
+            problems.append(Problem(str(path), ref, "BR_X", f"{x:g}: a DC power flow needs x > 0"))
             continue
         if branch.shape[1] >= 13:
             amin, amax = branch[k, 11], branch[k, 12]
@@ -175,18 +203,7 @@ def read_matpower(path: str | os.PathLike, segments: int = 4, profile: str | os.
         else:
             lines.append({"name": name, "bus0": str(f_), "bus1": str(t_), "x": x * kv_of[f_] ** 2 / base,
                           "s_nom": s_nom})
-    if problems:
-        raise CaseError(problems)
-    constant *= T
-    tables = {"buses": buses, "generators": pd.DataFrame(rows), "lines": pd.DataFrame(lines),
-              "transformers": pd.DataFrame(transformers)}
-    config = {"name": path.stem, "description": f"imported from the MATPOWER case {path.name} (DC dispatch); "
-                                                f"objective constant {constant:g} not in the LP",
-              "timeseries_start": str(index[0]), "hours": T, "regions": sorted(set(regions)),
-              "penalties": import_penalties(), **IMPORT_SETTINGS}
-    tables = {k: v for k, v in tables.items() if len(v)}
-    net = imported_network(config, tables, series, path)
-    return Imported(net, constant_cny=constant)
+    return lines, transformers
 
 
 def _cost_curve(row: np.ndarray, pmin: float, pmax: float, segments: int
