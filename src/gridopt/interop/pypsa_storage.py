@@ -32,10 +32,64 @@ marginal_cost * p_dispatch + spill_cost * spill. Four shapes:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ..units import HM3_PER_M3S_HOUR
+
+
+@dataclass
+class _Units:
+    """The storage units' attributes (PyPSA's defaults filled in), each a Series by unit name."""
+
+    index: pd.Index
+    inflow: pd.DataFrame  # (snapshots, units), MW
+    bus: pd.Series
+    carrier: pd.Series
+    p_nom: pd.Series
+    p_min_pu: pd.Series
+    p_max_pu: pd.Series
+    standing_loss: pd.Series
+    eff_dispatch: pd.Series
+    eff_store: pd.Series
+    cyclic: pd.Series
+    soc0: pd.Series
+    spill_cost: pd.Series
+    marginal_cost: pd.Series
+    max_hours: pd.Series
+
+    @classmethod
+    def read(cls, r) -> _Units:
+        c = lambda a, d: r.col("storage_units", a, d)
+        return cls(r.static["storage_units"].index, r.matrix("storage_units", "inflow", 0.0), c("bus", ""),
+                   c("carrier", ""), c("p_nom", 0.0), c("p_min_pu", -1.0), c("p_max_pu", 1.0),
+                   c("standing_loss", 0.0), c("efficiency_dispatch", 1.0), c("efficiency_store", 1.0),
+                   c("cyclic_state_of_charge", False), c("state_of_charge_initial", 0.0), c("spill_cost", 0.0),
+                   c("marginal_cost", 0.0), c("max_hours", 1.0))
+
+    @property
+    def store_mw(self) -> pd.Series:
+        """Charging power; none where the charge disappears (a free sink instead)."""
+        return (-self.p_min_pu * self.p_nom).where(~self.index.isin(self.sinks), 0.0)
+
+    @property
+    def sinks(self) -> pd.Index:
+        return self.index[((self.p_min_pu < 0) & (self.eff_store == 0)).to_numpy()]
+
+    @property
+    def pumps(self) -> pd.Series:
+        return (self.p_min_pu < 0) & (self.eff_store > 0)
+
+    @property
+    def soc_start(self) -> pd.Series:
+        """The initial state before one hour's loss: PyPSA starts from it without a loss."""
+        return self.soc0 / (1.0 - self.standing_loss).clip(lower=1e-12)
+
+    @property
+    def e_max(self) -> pd.Series:
+        return self.max_hours * self.p_nom
 
 
 def storage_units(r, tables: dict[str, pd.DataFrame],
@@ -45,96 +99,105 @@ def storage_units(r, tables: dict[str, pd.DataFrame],
     Water buses, inflow generators, turbine and pump links and sink markets are added to `tables` and
     `series`; the spill constant is added to `r.constant_cny`.
     """
-    su = r.static["storage_units"]
-    c = lambda a, d: r.col("storage_units", a, d)
-    inflow = r.matrix("storage_units", "inflow", 0.0)
-    has_inflow = ((inflow > 0).any(axis=0) if len(su) else pd.Series(dtype=bool)).reindex(su.index, fill_value=False)
-    p_nom, pmin, pmax = c("p_nom", 0.0), c("p_min_pu", -1.0), c("p_max_pu", 1.0)
-    loss, eff_d, eff_s = c("standing_loss", 0.0), c("efficiency_dispatch", 1.0), c("efficiency_store", 1.0)
-    cyclic, soc0 = c("cyclic_state_of_charge", False), c("state_of_charge_initial", 0.0)
-    spill_cost, mc, bus = c("spill_cost", 0.0), c("marginal_cost", 0.0), c("bus", "")
-    carrier = c("carrier", "")
-    for name in su.index:
-        if pmin[name] > 0:
-            r.refuse("storage_units", name, "p_min_pu", f"{pmin[name]:g}: must be <= 0")
-        if not pmax[name] > 0:
-            r.refuse("storage_units", name, "p_max_pu", f"{pmax[name]:g}: must be > 0")
-        if (inflow[name] < 0).any():
+    u = _Units.read(r)
+    _refuse(r, u)
+    has_inflow = ((u.inflow > 0).any(axis=0) if len(u.index) else pd.Series(dtype=bool)).reindex(
+        u.index, fill_value=False)
+    own_bus = has_inflow & (u.cyclic | u.pumps | (u.standing_loss > 0))
+    st = _plain_storage(u, u.index[~has_inflow.to_numpy()])
+    hyd = u.index[(has_inflow & ~own_bus).to_numpy()]
+    res, spill_pen = _reservoirs(r, u, hyd, series)
+    wat = u.index[own_bus.to_numpy()]
+    if len(wat):
+        st = pd.concat([st, _water_buses(r, u, wat, tables, series)])
+    if len(u.sinks):
+        sinks = u.sinks
+        _append(tables, "markets", pd.DataFrame({
+            "name": [f"{n}:sink" for n in sinks], "bus": u.bus[sinks].to_numpy(),
+            "buy_max_mw": (-u.p_min_pu * u.p_nom)[sinks].to_numpy(), "sell_max_mw": 0.0, "buy_price": 0.0,
+            "sell_price": 0.0, "co2_t_per_mwh": 0.0}))
+    return st.reset_index(drop=True), res, spill_pen
+
+
+def _refuse(r, u: _Units) -> None:
+    """What none of the mappings can hold."""
+    for name in u.index:
+        if u.p_min_pu[name] > 0:
+            r.refuse("storage_units", name, "p_min_pu", f"{u.p_min_pu[name]:g}: must be <= 0")
+        if not u.p_max_pu[name] > 0:
+            r.refuse("storage_units", name, "p_max_pu", f"{u.p_max_pu[name]:g}: must be > 0")
+        if (u.inflow[name] < 0).any():
             r.refuse("storage_units", name, "inflow", "negative inflow is not supported")
-        if spill_cost[name] < 0:
-            r.refuse("storage_units", name, "spill_cost", f"{spill_cost[name]:g}: must be >= 0")
+        if u.spill_cost[name] < 0:
+            r.refuse("storage_units", name, "spill_cost", f"{u.spill_cost[name]:g}: must be >= 0")
 
-    sinks = su.index[((pmin < 0) & (eff_s == 0)).to_numpy()]  # charge that disappears: a free sink
-    pumps = (pmin < 0) & (eff_s > 0)
-    own_bus = has_inflow & (cyclic | pumps | (loss > 0))
-    sto = su.index[~has_inflow.to_numpy()]
-    hyd = su.index[(has_inflow & ~own_bus).to_numpy()]
-    wat = su.index[own_bus.to_numpy()]
-    keep = (1.0 - loss).clip(lower=1e-12)
-    store_mw = (-pmin * p_nom).where(~su.index.isin(sinks), 0.0)
 
-    pm = pmax.clip(lower=1e-12)
-    st = pd.DataFrame({"name": sto, "bus": bus[sto], "carrier": carrier[sto].replace("", "storage"),
-                       "p_nom": (p_nom * pmax)[sto], "p_nom_store": store_mw[sto],
-                       "max_hours": (c("max_hours", 1.0) / pm)[sto],
-                       "efficiency_store": eff_s.where(eff_s > 0, 1.0)[sto], "efficiency_dispatch": eff_d[sto],
-                       "standing_loss": loss[sto], "cyclic_state_of_charge": cyclic[sto],
-                       "state_of_charge_initial": (soc0 / keep)[sto], "marginal_cost": mc[sto]})
+def _plain_storage(u: _Units, sto: pd.Index) -> pd.DataFrame:
+    """Units without inflow as gridopt storage units."""
+    return pd.DataFrame({"name": sto, "bus": u.bus[sto], "carrier": u.carrier[sto].replace("", "storage"),
+                         "p_nom": (u.p_nom * u.p_max_pu)[sto], "p_nom_store": u.store_mw[sto],
+                         "max_hours": (u.max_hours / u.p_max_pu.clip(lower=1e-12))[sto],
+                         "efficiency_store": u.eff_store.where(u.eff_store > 0, 1.0)[sto],
+                         "efficiency_dispatch": u.eff_dispatch[sto], "standing_loss": u.standing_loss[sto],
+                         "cyclic_state_of_charge": u.cyclic[sto], "state_of_charge_initial": u.soc_start[sto],
+                         "marginal_cost": u.marginal_cost[sto]})
 
-    spill_pen = {round(spill_cost[n] / eff_d[n], 9) for n in hyd}
+
+def _reservoirs(r, u: _Units, hyd: pd.Index, series: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, float]:
+    """Units with inflow that neither cycle, pump nor lose energy as reservoirs in energy units, and the
+    case's spill penalty (one per case)."""
+    spill_pen = {round(u.spill_cost[n] / u.eff_dispatch[n], 9) for n in hyd}
     if len(spill_pen) > 1:
         r.refuse("storage_units", ", ".join(hyd), "spill_cost",
                  "spill_cost / efficiency_dispatch differs between storage units with inflow: gridopt has one "
                  "spill penalty per case")
-    e_max = c("max_hours", 1.0) * p_nom
-    res = pd.DataFrame({"name": hyd, "bus": bus[hyd], "p_nom": (p_nom * pmax)[hyd],
-                        "production_mw_per_m3s": eff_d[hyd], "volume_min_hm3": 0.0,
-                        "volume_max_hm3": e_max[hyd] * HM3_PER_M3S_HOUR,
-                        "volume_initial_hm3": soc0[hyd] * HM3_PER_M3S_HOUR,
-                        "spill_max_m3s": inflow[hyd].max(axis=0) if len(hyd) else pd.Series(dtype=float),
-                        "marginal_cost": mc[hyd]}).reset_index(drop=True)
+    res = pd.DataFrame({"name": hyd, "bus": u.bus[hyd], "p_nom": (u.p_nom * u.p_max_pu)[hyd],
+                        "production_mw_per_m3s": u.eff_dispatch[hyd], "volume_min_hm3": 0.0,
+                        "volume_max_hm3": u.e_max[hyd] * HM3_PER_M3S_HOUR,
+                        "volume_initial_hm3": u.soc0[hyd] * HM3_PER_M3S_HOUR,
+                        "spill_max_m3s": u.inflow[hyd].max(axis=0) if len(hyd) else pd.Series(dtype=float),
+                        "marginal_cost": u.marginal_cost[hyd]}).reset_index(drop=True)
     if len(hyd):
-        series["inflow_m3s"] = inflow[list(hyd)]
+        series["inflow_m3s"] = u.inflow[list(hyd)]
+    return res, (spill_pen.pop() if len(spill_pen) == 1 else 0.0)
 
-    if len(wat):
-        water = pd.Index([f"{n}:water" for n in wat])
-        peak = inflow[wat].max(axis=0)
-        turbine_in = (p_nom * pmax / eff_d.where(eff_d > 0, 1.0))[wat]
-        pump_out = (store_mw * eff_s)[wat].where(pumps[wat], 0.0)
-        regions = tables["buses"].set_index("name")["region"]
-        _append(tables, "buses", pd.DataFrame({"name": water, "region": regions.reindex(bus[wat]).to_numpy(),
-                                               "v_nom": 1.0}))
-        rate = np.maximum(turbine_in.to_numpy(), (peak + pump_out).to_numpy())
-        st = pd.concat([st, pd.DataFrame({
-            "name": wat, "bus": water, "carrier": carrier[wat].replace("", "hydro"), "p_nom": rate,
-            "p_nom_store": rate, "max_hours": e_max[wat] / np.maximum(rate, 1e-12), "efficiency_store": 1.0,
-            "efficiency_dispatch": 1.0, "standing_loss": loss[wat], "cyclic_state_of_charge": cyclic[wat],
-            "state_of_charge_initial": (soc0 / keep)[wat], "marginal_cost": 0.0})])
-        gens = pd.Index([f"{n}:inflow" for n in wat])
-        _append(tables, "generators", pd.DataFrame({
-            "name": gens, "bus": water, "carrier": "inflow", "p_nom": peak.to_numpy(), "p_max_pu": 1.0,
-            "p_min_pu": 0.0, "marginal_cost": -spill_cost[wat].to_numpy(), "co2_t_per_mwh": 0.0}))
-        avail = inflow[wat] / peak
-        avail.columns = gens
-        series["p_max_pu"] = pd.concat([series["p_max_pu"], avail], axis=1) if "p_max_pu" in series else avail
-        r.constant_cny += float((inflow[wat].sum(axis=0) * spill_cost[wat]).sum())
-        links = [pd.DataFrame({"name": [f"{n}:turbine" for n in wat], "bus0": water, "bus1": bus[wat].to_numpy(),
-                               "p_nom": turbine_in.to_numpy(), "efficiency": eff_d[wat].to_numpy(),
-                               "marginal_cost": (mc * eff_d)[wat].to_numpy(), "carrier": "turbine"})]
-        pumping = wat[pumps[wat].to_numpy()]
-        if len(pumping):
-            links.append(pd.DataFrame({"name": [f"{n}:pump" for n in pumping], "bus0": bus[pumping].to_numpy(),
-                                       "bus1": [f"{n}:water" for n in pumping], "p_nom": store_mw[pumping].to_numpy(),
-                                       "efficiency": eff_s[pumping].to_numpy(), "marginal_cost": 0.0,
-                                       "carrier": "pump"}))
-        _append(tables, "links", pd.concat(links))
 
-    if len(sinks):
-        _append(tables, "markets", pd.DataFrame({
-            "name": [f"{n}:sink" for n in sinks], "bus": bus[sinks].to_numpy(),
-            "buy_max_mw": (-pmin * p_nom)[sinks].to_numpy(), "sell_max_mw": 0.0, "buy_price": 0.0,
-            "sell_price": 0.0, "co2_t_per_mwh": 0.0}))
-    return st.reset_index(drop=True), res, (spill_pen.pop() if len(spill_pen) == 1 else 0.0)
+def _water_buses(r, u: _Units, wat: pd.Index, tables: dict[str, pd.DataFrame],
+                 series: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Units with inflow that cycle, pump or lose energy: a store on a bus of its own fed by an inflow
+    generator, with a turbine link and, where it pumps, a pump link; returns the stores."""
+    water = pd.Index([f"{n}:water" for n in wat])
+    peak = u.inflow[wat].max(axis=0)
+    bus = u.bus[wat].to_numpy()
+    turbine_in = (u.p_nom * u.p_max_pu / u.eff_dispatch.where(u.eff_dispatch > 0, 1.0))[wat]
+    pump_out = (u.store_mw * u.eff_store)[wat].where(u.pumps[wat], 0.0)
+    regions = tables["buses"].set_index("name")["region"]
+    _append(tables, "buses", pd.DataFrame({"name": water, "region": regions.reindex(bus).to_numpy(), "v_nom": 1.0}))
+    rate = np.maximum(turbine_in.to_numpy(), (peak + pump_out).to_numpy())
+    stores = pd.DataFrame({
+        "name": wat, "bus": water, "carrier": u.carrier[wat].replace("", "hydro"), "p_nom": rate,
+        "p_nom_store": rate, "max_hours": u.e_max[wat] / np.maximum(rate, 1e-12), "efficiency_store": 1.0,
+        "efficiency_dispatch": 1.0, "standing_loss": u.standing_loss[wat], "cyclic_state_of_charge": u.cyclic[wat],
+        "state_of_charge_initial": u.soc_start[wat], "marginal_cost": 0.0})
+    gens = pd.Index([f"{n}:inflow" for n in wat])
+    _append(tables, "generators", pd.DataFrame({
+        "name": gens, "bus": water, "carrier": "inflow", "p_nom": peak.to_numpy(), "p_max_pu": 1.0,
+        "p_min_pu": 0.0, "marginal_cost": -u.spill_cost[wat].to_numpy(), "co2_t_per_mwh": 0.0}))
+    avail = u.inflow[wat] / peak
+    avail.columns = gens
+    series["p_max_pu"] = pd.concat([series["p_max_pu"], avail], axis=1) if "p_max_pu" in series else avail
+    r.constant_cny += float((u.inflow[wat].sum(axis=0) * u.spill_cost[wat]).sum())
+    links = [pd.DataFrame({"name": [f"{n}:turbine" for n in wat], "bus0": water, "bus1": bus,
+                           "p_nom": turbine_in.to_numpy(), "efficiency": u.eff_dispatch[wat].to_numpy(),
+                           "marginal_cost": (u.marginal_cost * u.eff_dispatch)[wat].to_numpy(), "carrier": "turbine"})]
+    pumping = wat[u.pumps[wat].to_numpy()]
+    if len(pumping):
+        links.append(pd.DataFrame({"name": [f"{n}:pump" for n in pumping], "bus0": u.bus[pumping].to_numpy(),
+                                   "bus1": [f"{n}:water" for n in pumping], "p_nom": u.store_mw[pumping].to_numpy(),
+                                   "efficiency": u.eff_store[pumping].to_numpy(), "marginal_cost": 0.0,
+                                   "carrier": "pump"}))
+    _append(tables, "links", pd.concat(links))
+    return stores
 
 
 def _append(tables: dict[str, pd.DataFrame], comp: str, rows: pd.DataFrame) -> None:
