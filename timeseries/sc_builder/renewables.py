@@ -31,28 +31,24 @@ def region_total(inp: Inputs, zone: str, column: str) -> float:
     return float(regions.at[inp.region_of_zone(zone), column])
 
 
-def wind_rows(inp: Inputs) -> list[dict]:
-    """One wind fleet per zone: p_nom = provincial wind MW x share_of_region."""
+def _fleet_rows(inp: Inputs, table: str, carrier: str, total_column: str, kind) -> list[dict]:
+    """One fleet per zone: p_nom = the provincial total x share_of_region; `kind(row)` names the fleet."""
     rows = []
-    for w in inp["wind_fleets"].itertuples(index=False):
-        total = region_total(inp, w.zone, "wind_mw")
-        text = (f"onshore wind fleet, {w.share_of_region:.0%} of the provincial total EST; "
-                f"CF target {w.cf_target:.2f}")
-        rows.append(dict(name=f"{w.zone}_wind", bus=w.zone, carrier="wind",
-                         p_nom=round(total * w.share_of_region, 1), build_year=0, description=text))
+    for f in inp[table].itertuples(index=False):
+        total = region_total(inp, f.zone, total_column)
+        text = (f"{kind(f)} fleet, {f.share_of_region:.0%} of the provincial total EST; "
+                f"CF target {f.cf_target:.2f}")
+        rows.append(dict(name=f"{f.zone}_{carrier}", bus=f.zone, carrier=carrier,
+                         p_nom=round(total * f.share_of_region, 1), build_year=0, description=text))
     return rows
+
+
+def wind_rows(inp: Inputs) -> list[dict]:
+    return _fleet_rows(inp, "wind_fleets", "wind", "wind_mw", lambda f: "onshore wind")
 
 
 def pv_rows(inp: Inputs) -> list[dict]:
-    """One PV fleet per zone: p_nom = provincial PV MW x share_of_region."""
-    rows = []
-    for v in inp["pv_fleets"].itertuples(index=False):
-        total = region_total(inp, v.zone, "pv_mw")
-        text = (f"{TERRAIN_TEXT[v.terrain]} PV fleet, {v.share_of_region:.0%} of the provincial total EST; "
-                f"CF target {v.cf_target:.2f}")
-        rows.append(dict(name=f"{v.zone}_pv", bus=v.zone, carrier="pv",
-                         p_nom=round(total * v.share_of_region, 1), build_year=0, description=text))
-    return rows
+    return _fleet_rows(inp, "pv_fleets", "pv", "pv_mw", lambda f: f"{TERRAIN_TEXT[f.terrain]} PV")
 
 
 def solar_clear_sky(lon: float, lat: float) -> np.ndarray:
