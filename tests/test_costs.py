@@ -8,7 +8,7 @@ from tiny import buses, net, series
 
 import gridopt
 from gridopt.formulation import Targets
-from gridopt.lp import COST, OBJ_SCALE, OTHER, PENALTY
+from gridopt.lp import COST, OBJ_SCALE, PENALTY
 from gridopt.synthetic import synthetic_network
 
 
