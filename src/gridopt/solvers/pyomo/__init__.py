@@ -1,7 +1,7 @@
 """The pyomo twin: the dispatch LP written family by family as a readable pyomo ConcreteModel.
 
 This is an independent formulation of the model in `gridopt.formulation` (same variables, constraints and
-objective; DESIGN.md section 4), meant to be read and extended. It has one module per family, named as on
+objective, as the formulation modules' docstrings state them), meant to be read and extended. It has one module per family, named as on
 the fast path, and `build_pyomo_model` calls the families in the fast path's order. Components carry the
 fast path's block names, indexed by (hour, element) — e.g. ``m.gen_p[t, "SC_CD_coal"]``,
 ``m.balance[t, "CQ_C"]`` — so that solutions and duals map back to the same result tables. Units: MW, MWh,
