@@ -184,8 +184,9 @@ def cmd_run(args) -> int:
         print(f"warning: {w}", file=sys.stderr)
     if args.parallel and args.chains is not None:
         raise UsageError("--parallel runs every window on its own: leave out --chains, or drop --parallel")
+    window = 0 if args.window is None and net.extendable() else args.window  # capacity is decided by one LP
     roll = RollingOptions.for_horizon(
-        args.hours, window=args.window, overlap=args.overlap, tail=args.tail, tail_block=args.tail_block,
+        args.hours, window=window, overlap=args.overlap, tail=args.tail, tail_block=args.tail_block,
         coarse_hours=args.coarse_hours, guide=args.guide, credit=args.credit, passes=args.passes,
         chains=args.chains, parallel=True if args.parallel else None, processes=args.processes)
     if roll.windowed:

@@ -13,6 +13,7 @@ from ._version import __version__
 from .checks import check_tables
 from .errors import SolveError, UsageError
 from .formulation import build_lp
+from .formulation.capacity import built_capacity, investment_warnings
 from .formulation.context import Context
 from .lp import OBJ_SCALE
 from .network import Network
@@ -100,6 +101,7 @@ def base_summary(ctx: Context, sol: Solution, build_seconds: float, solver: str)
     o = ctx.options
     size = ctx.lp.size_info()
     ranges, warnings = numerical_warnings(ctx, sol)
+    warnings += investment_warnings(ctx)
     return {
         "case": ctx.net.name, "scenario": ctx.net.scenario, "start": o.start.isoformat(), "hours": o.hours,
         "status": sol.status, "solver": solver, "algorithm": sol.algorithm, "gridopt_version": __version__,
@@ -178,6 +180,10 @@ def summarise(ctx: Context, sol: Solution, t: dict[str, pd.DataFrame], parts: di
         # terms of the objective outside cost and penalties (rolling windows' terminal values, build hooks):
         # objective_cny = cost_total_cny + penalties_total_cny + the sum of these
         "other_objective_cny": {k: float(np.sum(v)) for k, v in parts["other"].items()},
+        # capital cost of capacity the LP decided: capital_cost * (optimal - existing), apart from operation;
+        # objective_cny = cost_total_cny + penalties_total_cny + investment_cny + the other terms
+        "investment_cny": float(sum(np.sum(v) for v in parts["investment"].values())),
+        "capacity_built": built_capacity(t["capacities"]),
         "water_in_transit_hm3": parts["water_in_transit_hm3"],
         "hydro_initial_volume_hm3": dict(zip(ctx.hydro.table.index, map(float, ctx.hydro.volume_initial_hm3))),
         "end_target_shortfall_hm3": float(parts["end_shortfall_hm3"].sum()),

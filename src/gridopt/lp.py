@@ -52,15 +52,17 @@ class Block:
         return flat[self.start:self.start + self.size].reshape(self.hours, self.n)
 
 
-COST, PENALTY, OTHER = "cost", "penalty", "other"  # kinds of objective term, reported apart
+COST, PENALTY, OTHER, INVESTMENT = "cost", "penalty", "other", "investment"  # kinds of objective term, reported apart
+KINDS = (COST, PENALTY, OTHER, INVESTMENT)
 
 
 @dataclass
 class CostTerm:
     """CNY per unit of a variable block, under a label of the reported breakdown (e.g. ``fuel_cny``).
 
-    ``kind`` is COST (money paid), PENALTY (priced violations and shed) or OTHER (guidance outside both,
-    such as the value of water left at a rolling window's end). ``constant`` (CNY per snapshot, shape
+    ``kind`` is COST (money paid in operation), PENALTY (priced violations and shed), INVESTMENT (capital
+    cost of capacity decided by the LP) or OTHER (guidance outside these, such as the value of water left at
+    a rolling window's end). ``constant`` (CNY per snapshot, shape
     (hours,)) is a fixed part of the same label. A one-snapshot block applies at snapshot ``hour``.
     """
 
@@ -127,8 +129,8 @@ class LinearProgram:
     def add_cost(self, block: Block, cost, label: str, kind: str, constant=None, hour: int | None = None) -> None:
         """Add `cost` (CNY per unit, broadcast to the block) to the objective under `label` of `kind`,
         with an optional fixed part `constant` (CNY per snapshot of the horizon)."""
-        if kind not in (COST, PENALTY, OTHER):
-            raise ValueError(f"cost kind must be {COST!r}, {PENALTY!r} or {OTHER!r}, got {kind!r}")
+        if kind not in KINDS:
+            raise ValueError(f"cost kind must be one of {KINDS}, got {kind!r}")
         coef = np.broadcast_to(np.asarray(cost, float), (block.hours, block.n))
         costs = self._col_parts[list(self.variables).index(block.name)][2]
         costs += coef.ravel() * OBJ_SCALE
@@ -141,8 +143,8 @@ class LinearProgram:
         one snapshot `weight`: the block's objective coefficient is weight * (the parts summed in order).
         An optional fixed part `constant` (CNY per snapshot) belongs to `constant_label`."""
         for label, kind, _ in parts:
-            if kind not in (COST, PENALTY, OTHER):
-                raise ValueError(f"cost kind of {label!r} must be {COST!r}, {PENALTY!r} or {OTHER!r}, got {kind!r}")
+            if kind not in KINDS:
+                raise ValueError(f"cost kind of {label!r} must be one of {KINDS}, got {kind!r}")
         total = sum(np.asarray(c, float) for _, _, c in parts)
         costs = self._col_parts[list(self.variables).index(block.name)][2]
         costs += _flat(np.asarray(weight, float) * total, block) * OBJ_SCALE
@@ -164,7 +166,7 @@ class LinearProgram:
 
     def cost_parts(self, x: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
         """CNY per snapshot of a solution `x`, by kind and label, in registration order."""
-        out: dict[str, dict[str, np.ndarray]] = {COST: {}, PENALTY: {}, OTHER: {}}
+        out: dict[str, dict[str, np.ndarray]] = {k: {} for k in KINDS}
         for t in self.costs:
             v = t.per_hour(x, self.hours)
             part = out[t.kind]

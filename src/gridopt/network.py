@@ -19,7 +19,7 @@ import pandas as pd
 
 from .errors import CaseError, Problem, UsageError
 from .overlay import apply_overlay, overlay_dates, read_overlay
-from .schema import COMPONENTS, EXTERNAL, SCHEMA, SERIES
+from .schema import COMPONENTS, EXTENDABLE, EXTERNAL, SCHEMA, SERIES
 from .validate import check, coerce_table, empty_table, file_of, merge_config
 
 # EXTERNAL is named here too, beside the Network, for the modules that read networks
@@ -104,6 +104,10 @@ class Network:
         """The component's elements in service in the case year."""
         df = self.tables[component]
         return df[self.is_active(component)]
+
+    def extendable(self) -> list[str]:
+        """Components with an active element whose capacity is a decision of the LP."""
+        return [c for c, (_, flag, _, _) in EXTENDABLE.items() if self.active(c)[flag].astype(bool).any()]
 
     def branch_names(self) -> list[str]:
         return [n for c in ("lines", "transformers", "links") for n in self.tables[c].index]

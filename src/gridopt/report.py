@@ -32,7 +32,8 @@ def summary_text(s: dict) -> str:
              f"  LP {s['rows']:,} rows x {s['columns']:,} columns, {s['nonzeros']:,} nonzeros; "
              f"build {s['build_seconds']:.2f} s, solve {s['solve_seconds']:.2f} s",
              f"  objective            {_fmt(s['objective_cny'], 'CNY')}  (cost {_fmt(s['cost_total_cny'], 'CNY')}"
-             f" + penalties {_fmt(s['penalties_total_cny'], 'CNY')})"]
+             f" + penalties {_fmt(s['penalties_total_cny'], 'CNY')}"
+             + (f" + investment {_fmt(s['investment_cny'], 'CNY')}" if s.get("capacity_built") else "") + ")"]
     for k, v in s["cost_cny"].items():
         if abs(v) > 0.5:
             lines.append(f"    {k:<32}{_fmt(v, 'CNY')}")
@@ -58,6 +59,12 @@ def summary_text(s: dict) -> str:
     lines.append("  mean price           " + ", ".join(f"{r} {v:,.1f} CNY/MWh" for r, v in s["mean_price_cny_per_mwh"].items()))
     for k, v in s["carbon_shadow_price_cny_per_t"].items():
         lines.append(f"  shadow carbon price  {k}: {v:,.2f} CNY/t")
+    built = s.get("capacity_built", {})
+    if built:
+        lines.append("  capacity decided (capacities.parquet: existing, optimal, value per unit)")
+        for comp, elements in built.items():
+            unit = {"pipelines": "Mm3/day", "gas_storages": "Mm3"}.get(comp, "MW")
+            lines += [f"    {comp:<14}{name:<28}{v:>14,.1f} {unit}" for name, v in elements.items()]
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .formulation.balance import extract_markets, extract_prices
+from .formulation.capacity import corridor_values, extract_capacities
 from .formulation.context import Context, Solved
 from .formulation.gas import extract_gas
 from .formulation.generators import extract_generators
@@ -25,10 +26,11 @@ from .formulation.hydro import extract_hydro
 from .formulation.reserves import extract_reserves
 from .formulation.storage import extract_storage
 from .formulation.transmission import extract_flows, extract_interfaces
-from .lp import COST, OTHER, PENALTY
+from .lp import COST, INVESTMENT, OTHER, PENALTY
 from .solvers.highs import Solution
 
-TABLES = ("generation", "storage", "hydro", "flows", "interfaces", "prices", "reserves", "emissions", "gas")
+TABLES = ("generation", "storage", "hydro", "flows", "interfaces", "prices", "reserves", "emissions", "gas",
+          "capacities", "corridors")
 
 
 @dataclass
@@ -106,11 +108,14 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     g = tables["generation"]
     tables["emissions"] = g.groupby(["hour", "region"], sort=True)["co2_t"].sum().reset_index()
     tables["gas"], gas_totals = extract_gas(ctx, sv)
+    tables["capacities"] = extract_capacities(ctx, sv)
+    tables["corridors"] = corridor_values(ctx, tables)
     for df in tables.values():  # -0.0 reads as a sign where there is none: adding 0.0 turns it into 0.0
         for col in df.columns[[dt.kind == "f" for dt in df.dtypes]]:
             df[col] = df[col] + 0.0
     money = ctx.lp.cost_parts(sol.x)
     # cost and penalty parts are per snapshot (CNY, weighted) so that a horizon can be cut into windows
-    parts = {"cost": money[COST], "penalties": money[PENALTY], "other": money[OTHER], "end_shortfall_hm3": end_short,
+    parts = {"cost": money[COST], "penalties": money[PENALTY], "other": money[OTHER],
+             "investment": money[INVESTMENT], "end_shortfall_hm3": end_short,
              "water_in_transit_hm3": in_transit, "gas": gas_totals}
     return tables, parts

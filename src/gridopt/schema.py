@@ -73,6 +73,19 @@ SERIES: dict[str, SeriesSpec] = {r["series"]: SeriesSpec(**{k if k != "series" e
                                  for r in _read("series.csv")}
 BRANCH_COMPONENTS = ("lines", "transformers", "links")
 
+# capacity expansion: per component, its capacity column, the flag that makes it a decision, and the bounds
+# of that decision (PyPSA's names for power; the gas tables' own units for gas)
+EXTENDABLE: dict[str, tuple[str, str, str, str]] = {
+    "generators": ("p_nom", "p_nom_extendable", "p_nom_min", "p_nom_max"),
+    "lines": ("s_nom", "s_nom_extendable", "s_nom_min", "s_nom_max"),
+    "transformers": ("s_nom", "s_nom_extendable", "s_nom_min", "s_nom_max"),
+    "links": ("p_nom", "p_nom_extendable", "p_nom_min", "p_nom_max"),
+    "storage_units": ("p_nom", "p_nom_extendable", "p_nom_min", "p_nom_max"),
+    "reservoirs": ("p_nom", "p_nom_extendable", "p_nom_min", "p_nom_max"),
+    "pipelines": ("capacity_mm3_per_h", "capacity_extendable", "capacity_min_mm3_per_h", "capacity_max_mm3_per_h"),
+    "gas_storages": ("working_gas_mm3", "working_gas_extendable", "working_gas_min_mm3", "working_gas_max_mm3"),
+}
+
 # case.toml: every setting a case may give, with its default; penalties in CNY per MWh or per kcm
 DEFAULT_PENALTIES: dict[str, float] = {
     "curtailment_cny_per_mwh": 1.0,

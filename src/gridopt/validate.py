@@ -18,9 +18,20 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem
-from .schema import BRANCH_COMPONENTS, DEFAULT_CONFIG, DEFAULT_PENALTIES, EXTERNAL, SCHEMA, SERIES, in_range
+from .schema import (
+    BRANCH_COMPONENTS,
+    DEFAULT_CONFIG,
+    DEFAULT_PENALTIES,
+    EXTENDABLE,
+    EXTERNAL,
+    SCHEMA,
+    SERIES,
+    in_range,
+)
 
 HUGE = 1e12  # no quantity of a grid case comes near this in its unit (MW, hm3, CNY/MWh, ...)
+# attributes where inf (no limit) is the default
+UNLIMITED = frozenset({"spill_max_m3s"} | {hi for _, _, _, hi in EXTENDABLE.values()})
 
 
 def file_of(component: str) -> str:
@@ -220,7 +231,7 @@ def _check_tables(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                         problems.append(Problem(file, rowref[i], a.name, "-inf out of range"))
             if a.type == "float":
                 vals = col.to_numpy(dtype=float)
-                if a.name != "spill_max_m3s":  # the one attribute where inf (no limit) is the default
+                if a.name not in UNLIMITED:
                     for i in np.flatnonzero(np.isinf(vals)):
                         problems.append(Problem(file, rowref[i], a.name, f"{vals[i]:g} is not finite ({a.unit})"))
                 for i in np.flatnonzero(np.isfinite(vals) & (np.abs(vals) > HUGE)):
@@ -286,6 +297,29 @@ def _check_units(tables: Mapping[str, pd.DataFrame], problems: list[Problem]) ->
         if r["inventory_initial_mm3"] > r["working_gas_mm3"]:
             problems.append(Problem("gas_storages.csv", f"{i + 2} ({n})", "inventory_initial_mm3",
                                     "initial inventory above the working gas capacity"))
+    _check_extendable(tables, problems)
+
+
+def _check_extendable(tables: Mapping[str, pd.DataFrame], problems: list[Problem]) -> None:
+    """Bounds of every capacity decision, and the ratios that let an element's other limits follow it."""
+    follow = {"storage_units": ("p_nom_store", "the charge rating"),
+              "pipelines": ("capacity_reverse_mm3_per_h", "the reverse capacity"),
+              "gas_storages": ("injection_max_mm3_per_h", "the injection rate")}
+    for comp, (nom, flag, lo, hi) in EXTENDABLE.items():
+        df = tables[comp]
+        if not len(df):
+            continue
+        refs = _rowrefs(df)
+        for i in np.flatnonzero(df[flag].to_numpy(dtype=bool) & (df[lo] > df[hi]).to_numpy()):
+            problems.append(Problem(file_of(comp), refs[i], lo, f"{df[lo].iloc[i]:g} above {hi} {df[hi].iloc[i]:g}"))
+        if comp in follow:
+            other, what = follow[comp]
+            bad = df[flag].to_numpy(dtype=bool) & (df[nom] <= 0).to_numpy() & (df[other].fillna(0.0) > 0).to_numpy()
+            if comp == "gas_storages":
+                bad = df[flag].to_numpy(dtype=bool) & (df[nom] <= 0).to_numpy()
+            for i in np.flatnonzero(bad):
+                problems.append(Problem(file_of(comp), refs[i], nom, f"must be > 0 when extendable: {what} follows "
+                                        f"the capacity in the ratio {other} / {nom}"))
 
 
 def _check_cascades(tables: Mapping[str, pd.DataFrame], problems: list[Problem]) -> None:

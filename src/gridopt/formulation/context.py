@@ -17,6 +17,7 @@ from ..network import EXTERNAL, Network
 
 if TYPE_CHECKING:
     from .balance import Loads
+    from .capacity import Expansion
     from .gas import GasSystem
     from .generators import Generators
     from .hydro import Hydro
@@ -161,6 +162,7 @@ class Context:
     hydro: Hydro | None = None
     gas: GasSystem | None = None
     reserves: Reserves | None = None
+    capacity: dict[str, Expansion] = field(default_factory=dict)  # by component: existing and extendable capacity
 
     @classmethod
     def create(cls, net: Network, options: DispatchOptions) -> Context:

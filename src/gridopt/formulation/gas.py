@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..lp import COST, PENALTY
 from ..units import KCM_PER_MM3 as X
+from .capacity import add_capacity, add_ratings
 from .context import Context, Solved, long_table
 
 _TIER = {"residential": "gas_shed_residential_cny_per_kcm", "industry": "gas_shed_industry_cny_per_kcm",
@@ -68,10 +69,15 @@ def add_gas(ctx: Context) -> None:
 
     tariff = pipes["cost_cny_per_kcm"].to_numpy()
     eff = pipes["efficiency"].to_numpy()
-    fwd = lp.add_variables("pipe_fwd", pipes.index, 0.0, pipes["capacity_mm3_per_h"].to_numpy() * X, w * tariff,
+    cap = add_capacity(ctx, "pipelines", pipes, scale=X)
+    fmax, rmax = pipes["capacity_mm3_per_h"].to_numpy(), pipes["capacity_reverse_mm3_per_h"].to_numpy()
+    fwd = lp.add_variables("pipe_fwd", pipes.index, 0.0, cap.free(fmax * X, np.inf), w * tariff,
                            label="gas_transport_cny", kind=COST)
-    rev = lp.add_variables("pipe_rev", pipes.index, 0.0, pipes["capacity_reverse_mm3_per_h"].to_numpy() * X, w * tariff,
+    rev = lp.add_variables("pipe_rev", pipes.index, 0.0, cap.free(rmax * X, np.inf), w * tariff,
                            label="gas_transport_cny", kind=COST)
+    # an extendable pipeline's reverse capacity follows its capacity in the table's ratio
+    add_ratings(ctx, "pipe_capacity_fwd", cap, fwd.idx, 1.0)
+    add_ratings(ctx, "pipe_capacity_rev", cap, rev.idx, np.divide(rmax, fmax, out=np.zeros(len(fmax)), where=fmax > 0))
     n0, n1 = node_of(pipes["node0"]), node_of(pipes["node1"])
     terms += [(fwd.idx, -1.0, n0), (fwd.idx, eff, n1), (rev.idx, -1.0, n1), (rev.idx, eff, n0)]
 
@@ -98,10 +104,17 @@ def _add_gas_storage(ctx: Context):
     """Injection, withdrawal and inventory of underground storage, with its balance and end conditions."""
     lp, T, w, gas = ctx.lp, ctx.T, ctx.weights[:, None], ctx.gas
     stor = gas.storages
-    inj = lp.add_variables("gas_injection", stor.index, 0.0, stor["injection_max_mm3_per_h"].to_numpy() * X)
-    wd = lp.add_variables("gas_withdrawal", stor.index, 0.0, stor["withdrawal_max_mm3_per_h"].to_numpy() * X,
+    e = add_capacity(ctx, "gas_storages", stor, scale=X)
+    imax, wmax = stor["injection_max_mm3_per_h"].to_numpy(), stor["withdrawal_max_mm3_per_h"].to_numpy()
+    inj = lp.add_variables("gas_injection", stor.index, 0.0, e.free(imax * X, np.inf))
+    wd = lp.add_variables("gas_withdrawal", stor.index, 0.0, e.free(wmax * X, np.inf),
                           w * stor["cost_cny_per_kcm"].to_numpy(), label="gas_storage_cny", kind=COST)
-    cap = gas.working_gas_kcm
+    # an extendable storage's rates follow its working gas in the table's ratios (per hour)
+    per = np.divide(1.0, stor["working_gas_mm3"].to_numpy(), out=np.zeros(len(stor)),
+                    where=stor["working_gas_mm3"].to_numpy() > 0)
+    add_ratings(ctx, "gas_injection_max", e, inj.idx, imax * per)
+    add_ratings(ctx, "gas_withdrawal_max", e, wd.idx, wmax * per)
+    cap = e.free(gas.working_gas_kcm, np.inf)[0]
     init = ctx.pick(ctx.state.gas_inventory_mm3, stor.index, stor["inventory_initial_mm3"].to_numpy()) * X
     final = np.where(stor["cyclic"].to_numpy(), init, stor["inventory_final_min_mm3"].to_numpy() * X)
     lo = np.zeros((T, len(stor)))
@@ -111,6 +124,7 @@ def _add_gas_storage(ctx: Context):
     at = ctx.targets.at(T)
     lo[at] = np.maximum(lo[at], np.where(aimed, np.minimum(ctx.pick(given, stor.index, final), cap), 0.0))
     inv = lp.add_variables("gas_inventory", stor.index, lo, cap)
+    add_ratings(ctx, "gas_inventory_max", e, inv.idx, 1.0)
     if len(stor):
         rhs = np.zeros((T, len(stor)))
         rhs[0] = init

@@ -30,6 +30,7 @@ import pandas as pd
 from ..lp import COST, OTHER, PENALTY, Block
 from ..units import HM3_PER_M3S_HOUR as K
 from ..units import MWH_PER_HM3_PER_MW_PER_M3S
+from .capacity import add_capacity, add_ratings
 from .context import Context, Solved, Term, long_table
 
 
@@ -81,8 +82,11 @@ def add_hydro(ctx: Context) -> None:
     hy = ctx.hydro = Hydro(res, coef, p_nom, cascade_energy(res), inflow, initial_volume(ctx, res),
                            np.flatnonzero(has_down), res.index.get_indexer(down[has_down]),
                            np.zeros((ctx.T, 0), int), np.zeros((ctx.T, 0)))
-    q = lp.add_variables("hydro_release", res.index, 0.0, p_nom / coef if len(res) else np.zeros(0),
+    cap = add_capacity(ctx, "reservoirs", res)
+    q_max = p_nom / coef if len(res) else np.zeros(0)
+    q = lp.add_variables("hydro_release", res.index, 0.0, cap.free(q_max, np.inf),
                          w * (res["marginal_cost"].to_numpy() * coef), label="operation_cny", kind=COST)
+    add_ratings(ctx, "hydro_turbine_max", cap, q.idx, 1.0 / coef if len(res) else np.zeros(0))
     s = lp.add_variables("hydro_spill", res.index, 0.0, res["spill_max_m3s"].to_numpy(),
                          w * ctx.penalty("spill_cny_per_mwh") * hy.cascade_mw_per_m3s, label="spill_cny", kind=PENALTY)
     v = lp.add_variables("hydro_volume", res.index, res["volume_min_hm3"].to_numpy(), res["volume_max_hm3"].to_numpy())
@@ -102,7 +106,11 @@ def add_hydro(ctx: Context) -> None:
         _add_terminal_value(ctx, q, s, v)
     rmask = res["provides_reserve"].to_numpy()
     ctx.reserve.append(Term(q.idx[:, rmask], -coef[rmask], region[rmask]))
-    ctx.reserve_const.append((region[rmask], np.broadcast_to(p_nom[rmask], (ctx.T, rmask.sum()))))
+    ri = np.flatnonzero(rmask)
+    ctx.reserve_const.append((region[rmask], cap.free(np.broadcast_to(p_nom[rmask], (ctx.T, rmask.sum())), 0.0, ri)))
+    grown = ri[cap.extendable[ri]]
+    if len(grown):
+        ctx.reserve.append(Term(cap.cap_idx(ctx.T, grown), np.ones(len(grown)), region[grown]))
 
 
 def _add_volume_balance(ctx: Context, q: Block, s: Block, v: Block) -> None:
@@ -244,7 +252,7 @@ def extract_hydro(ctx: Context, sv: Solved) -> tuple[pd.DataFrame, pd.DataFrame,
     regions = ctx.net.tables["buses"]["region"]
     gen = long_table(ctx.snapshots, res.index, "unit", bus=res["bus"].to_numpy(),
                      region=regions.reindex(res["bus"]).to_numpy(), carrier="hydro_reservoir", p_mw=p,
-                     available_mw=hy.p_nom_mw, curtailed_mw=0.0, committed_mw=np.nan, co2_t=0.0, gas_mm3_per_h=0.0)
+                     available_mw=ctx.capacity["reservoirs"].optimal(sv), curtailed_mw=0.0, committed_mw=np.nan, co2_t=0.0, gas_mm3_per_h=0.0)
     short = pd.Series(dtype=float)
     for name in ("hydro_end_shortfall", "hydro_boundary_shortfall"):
         if sv.has(name):

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..lp import COST, OTHER
+from .capacity import add_capacity, add_ratings
 from .context import Context, Solved, Term, long_table
 
 
@@ -30,6 +31,11 @@ class Storage:
     p_nom_store_mw: np.ndarray  # charge rating (p_nom where not given)
     e_nom_mwh: np.ndarray  # energy capacity, max_hours * p_nom
 
+    @property
+    def store_ratio(self) -> np.ndarray:
+        """Charge rating per MW of discharge rating (1 where p_nom is 0)."""
+        return np.divide(self.p_nom_store_mw, self.p_nom_mw, out=np.ones(len(self.p_nom_mw)), where=self.p_nom_mw > 0)
+
 
 def add_storage(ctx: Context) -> None:
     lp, T, w = ctx.lp, ctx.T, ctx.weights[:, None]
@@ -37,12 +43,18 @@ def add_storage(ctx: Context) -> None:
     p_nom = su["p_nom"].to_numpy()
     st = ctx.storage = Storage(su, p_nom, su["p_nom_store"].fillna(su["p_nom"]).to_numpy(),
                                su["max_hours"].to_numpy() * p_nom)
-    ch = lp.add_variables("storage_charge", su.index, 0.0, st.p_nom_store_mw)
-    dis = lp.add_variables("storage_discharge", su.index, 0.0, st.p_nom_mw, w * su["marginal_cost"].to_numpy(),
-                           label="operation_cny", kind=COST)
+    cap = add_capacity(ctx, "storage_units", su)
+    ch = lp.add_variables("storage_charge", su.index, 0.0, cap.free(st.p_nom_store_mw, np.inf))
+    dis = lp.add_variables("storage_discharge", su.index, 0.0, cap.free(st.p_nom_mw, np.inf),
+                           w * su["marginal_cost"].to_numpy(), label="operation_cny", kind=COST)
     soc_lo = np.zeros((T, len(su)))
-    soc_lo[ctx.targets.at(T)] = np.minimum(ctx.pick(ctx.targets.soc_min_mwh, su.index, np.zeros(len(su))), st.e_nom_mwh)
-    soc = lp.add_variables("storage_soc", su.index, soc_lo, st.e_nom_mwh)
+    most = cap.free(st.e_nom_mwh, np.inf)[0]  # an extendable unit's target binds once it is built
+    soc_lo[ctx.targets.at(T)] = np.minimum(ctx.pick(ctx.targets.soc_min_mwh, su.index, np.zeros(len(su))), most)
+    soc = lp.add_variables("storage_soc", su.index, soc_lo, cap.free(st.e_nom_mwh, np.inf))
+    # an extendable unit's charge rating and energy follow its power capacity in the table's ratios
+    add_ratings(ctx, "storage_charge_max", cap, ch.idx, st.store_ratio)
+    add_ratings(ctx, "storage_discharge_max", cap, dis.idx, 1.0)
+    add_ratings(ctx, "storage_soc_max", cap, soc.idx, su["max_hours"].to_numpy())
     ctx.inject(ch, -1.0, su["bus"])
     ctx.inject(dis, 1.0, su["bus"])
     if len(su) == 0:
@@ -67,7 +79,11 @@ def add_storage(ctx: Context) -> None:
     rmask = su["provides_reserve"].to_numpy()
     reg = ctx.region_pos(su["bus"][rmask])
     ctx.reserve.append(Term(dis.idx[:, rmask], -np.ones(rmask.sum()), reg))
-    ctx.reserve_const.append((reg, np.broadcast_to(st.p_nom_mw[rmask], (T, rmask.sum()))))
+    ri = np.flatnonzero(rmask)
+    ctx.reserve_const.append((reg, cap.free(np.broadcast_to(st.p_nom_mw[rmask], (T, rmask.sum())), 0.0, ri)))
+    grown = ri[cap.extendable[ri]]
+    if len(grown):
+        ctx.reserve.append(Term(cap.cap_idx(T, grown), np.ones(len(grown)), ctx.region_pos(su["bus"].iloc[grown])))
 
 
 def extract_storage(ctx: Context, sv: Solved) -> pd.DataFrame:

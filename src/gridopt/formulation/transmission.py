@@ -28,7 +28,10 @@ import numpy as np
 import pandas as pd
 
 from ..lp import COST, PENALTY
+from .capacity import add_capacity, add_ratings, limit_price
 from .context import Context, Solved, long_table
+
+AC_COMPONENTS = ("lines", "transformers")  # in the order `ac_branches` stacks them
 
 
 @dataclass
@@ -37,6 +40,13 @@ class Branches:
 
     table: pd.DataFrame
     s_max_mw: np.ndarray
+
+    def ratings(self, ctx: Context, sv: Solved) -> np.ndarray:
+        """(branches,) rating s_max_pu * s_nom at the optimum (extended circuits at their new capacity)."""
+        out = []
+        for comp in AC_COMPONENTS:
+            out.append(ctx.capacity[comp].optimal(sv) * ctx.net.active(comp)["s_max_pu"].to_numpy())
+        return np.concatenate(out) if out else self.s_max_mw
 
 
 @dataclass
@@ -57,10 +67,27 @@ class Links:
     def reverse_max_mw(self) -> np.ndarray:
         return -self.p_nom_mw * self.table["p_min_pu"].to_numpy()
 
+    def limits(self, ctx: Context, sv: Solved) -> tuple[np.ndarray, np.ndarray]:
+        """Forward and reverse limits (MW) at the optimum (extended links at their new capacity)."""
+        p_nom = ctx.capacity["links"].optimal(sv)
+        return p_nom * self.table["p_max_pu"].to_numpy(), -p_nom * self.table["p_min_pu"].to_numpy()
+
 
 @dataclass
 class Interfaces:
     table: pd.DataFrame
+    growth: pd.DataFrame  # extended members (`interface_growth`)
+
+    def limits(self, ctx: Context, sv: Solved) -> tuple[np.ndarray, np.ndarray]:
+        """Forward and reverse limits (MW) at the optimum, raised by what extended members add."""
+        hi = self.table["limit_mw"].to_numpy(dtype=float).copy()
+        lo = self.table["limit_reverse_mw"].to_numpy(dtype=float).copy()
+        for comp in self.growth["component"].unique():
+            g = self.growth[self.growth["component"] == comp]
+            added = ctx.capacity[comp].optimal(sv)[g["pos"].to_numpy()] - g["existing"].to_numpy()
+            np.add.at(hi, g["ipos"].to_numpy(), g["fwd_pu"].to_numpy() * added)
+            np.add.at(lo, g["ipos"].to_numpy(), g["rev_pu"].to_numpy() * added)
+        return hi, lo
 
 
 def ac_branches(ctx: Context) -> pd.DataFrame:
@@ -115,7 +142,16 @@ def add_ac_branches(ctx: Context) -> None:
     br = ac_branches(ctx)
     s_max = br["s_max"].to_numpy()
     ctx.branches = Branches(br, s_max)
-    f = lp.add_variables("ac_flow", br.index, -s_max, s_max)
+    caps = [add_capacity(ctx, c, ctx.net.active(c)) for c in AC_COMPONENTS]
+    ext = np.concatenate([e.extendable for e in caps])
+    f = lp.add_variables("ac_flow", br.index, np.where(ext, -np.inf, -s_max), np.where(ext, np.inf, s_max))
+    first = 0
+    for comp, e in zip(AC_COMPONENTS, caps):  # |f| <= s_max_pu * s_nom of an extendable circuit, as rows
+        cols = f.idx[:, first:first + len(e.names)]
+        pu = ctx.net.active(comp)["s_max_pu"].to_numpy()
+        add_ratings(ctx, f"{comp}_rating_max", e, cols, pu)
+        add_ratings(ctx, f"{comp}_rating_min", e, cols, -pu, upper=False)
+        first += len(e.names)
     ctx.inject(f, -1.0, br["bus0"])
     ctx.inject(f, 1.0, br["bus1"])
     if len(br) == 0:
@@ -152,9 +188,14 @@ def add_links(ctx: Context) -> None:
     eff = links["efficiency"].to_numpy()
     eff_r = links["efficiency_reverse"].fillna(links["efficiency"]).to_numpy()
     lk = ctx.links = Links(links, links["p_nom"].to_numpy(), eff, eff_r)
+    cap = add_capacity(ctx, "links", links)
     mc = links["marginal_cost"].to_numpy()
-    fwd = lp.add_variables("link_fwd", links.index, 0.0, lk.forward_max_mw, w * mc, label="transmission_cny", kind=COST)
-    rev = lp.add_variables("link_rev", links.index, 0.0, lk.reverse_max_mw, w * mc, label="transmission_cny", kind=COST)
+    fwd = lp.add_variables("link_fwd", links.index, 0.0, cap.free(lk.forward_max_mw, np.inf), w * mc,
+                           label="transmission_cny", kind=COST)
+    rev = lp.add_variables("link_rev", links.index, 0.0, cap.free(lk.reverse_max_mw, np.inf), w * mc,
+                           label="transmission_cny", kind=COST)
+    add_ratings(ctx, "link_rating_fwd", cap, fwd.idx, links["p_max_pu"].to_numpy())
+    add_ratings(ctx, "link_rating_rev", cap, rev.idx, -links["p_min_pu"].to_numpy())
     ctx.inject(fwd, -1.0, links["bus0"])
     ctx.inject(fwd, eff, links["bus1"])
     ctx.inject(rev, eff_r, links["bus0"])
@@ -164,7 +205,9 @@ def add_links(ctx: Context) -> None:
         lp.declare_cost("export_shortfall_cny", PENALTY)
     else:
         li = links.index[has]
-        cmin = np.minimum(ctx.series("contract_min_mw", li), lk.forward_max_mw[has])
+        # a contract above what the link can carry binds at its limit (an extendable link's largest)
+        most = np.where(cap.extendable, links["p_max_pu"].to_numpy() * links["p_nom_max"].to_numpy(), lk.forward_max_mw)
+        cmin = np.minimum(ctx.series("contract_min_mw", li), most[has])
         lk.contract_min_mw = pd.DataFrame(cmin, columns=li)
         short = lp.add_variables("export_shortfall", li, 0.0, cmin, w * ctx.penalty("export_shortfall_cny_per_mwh"),
                                  label="export_shortfall_cny", kind=PENALTY)
@@ -172,28 +215,82 @@ def add_links(ctx: Context) -> None:
 
 
 def add_interfaces(ctx: Context) -> None:
-    lp, T = ctx.lp, ctx.T
+    """Interface rows; an interface with an extended member is written as two one-sided rows, its limits
+    raised by the rating each extended member adds (see `interface_growth`)."""
+    lp = ctx.lp
     itf = ctx.net.tables["interfaces"]
     mem = ctx.net.tables["interface_members"]
-    ac = ctx.branches.table
-    links = ctx.links.table
-    active = set(ac.index) | set(links.index)
+    active = set(ctx.branches.table.index) | set(ctx.links.table.index)
     mem = mem[mem["branch"].isin(active) & mem["interface"].isin(itf.index)]
-    ctx.interfaces = Interfaces(itf)
+    grow = interface_growth(ctx, mem, itf.index)
+    ctx.interfaces = Interfaces(itf, grow)
     if len(itf) == 0:
         return
-    rb = lp.add_rows("interface", itf.index, -itf["limit_reverse_mw"].to_numpy(), itf["limit_mw"].to_numpy())
+    hi = itf["limit_mw"].to_numpy(dtype=float).copy()
+    lo = -itf["limit_reverse_mw"].to_numpy(dtype=float)
+    grown = np.unique(grow["ipos"].to_numpy())
+    np.subtract.at(hi, grow["ipos"].to_numpy(), (grow["fwd_pu"] * grow["existing"]).to_numpy())
+    lo[grown] = -np.inf
+    rb = lp.add_rows("interface", itf.index, lo, hi)
+    _member_flows(ctx, rb, mem, itf.index.get_indexer(mem["interface"]))
+    _member_capacity(ctx, rb, grow, grow["ipos"].to_numpy(), -grow["fwd_pu"].to_numpy())
+    if len(grown):
+        lo_r = -itf["limit_reverse_mw"].to_numpy(dtype=float)[grown]
+        where = pd.Index(grown).get_indexer(grow["ipos"])
+        np.add.at(lo_r, where, (grow["rev_pu"] * grow["existing"]).to_numpy())
+        rr = lp.add_rows("interface_reverse", itf.index[grown], lo_r, np.inf)
+        sub = mem[mem["interface"].isin(itf.index[grown])]
+        _member_flows(ctx, rr, sub, itf.index[grown].get_indexer(sub["interface"]))
+        _member_capacity(ctx, rr, grow, where, grow["rev_pu"].to_numpy())
+
+
+def interface_growth(ctx: Context, mem: pd.DataFrame, interfaces: pd.Index) -> pd.DataFrame:
+    """Extended members of interfaces: each raises its interface's forward limit by fwd_pu * (cap - existing)
+    and the reverse limit by rev_pu * (cap - existing), the rating it adds in that sense (s_max_pu for an AC
+    circuit; p_max_pu or -p_min_pu for a link, by the member's orientation)."""
+    rows = []
+    for comp in (*AC_COMPONENTS, "links"):
+        e = ctx.capacity[comp]
+        t = ctx.net.active(comp)
+        m = mem[mem["branch"].isin(e.names[e.extendable])]
+        if not len(m):
+            continue
+        pos = e.names.get_indexer(m["branch"])
+        c = m["coefficient"].to_numpy()
+        if comp == "links":
+            up, down = t["p_max_pu"].to_numpy()[pos], -t["p_min_pu"].to_numpy()[pos]
+            fwd, rev = np.where(c > 0, up, down), np.where(c > 0, down, up)
+        else:
+            fwd = rev = t["s_max_pu"].to_numpy()[pos]
+        rows.append(pd.DataFrame({"ipos": interfaces.get_indexer(m["interface"]), "component": comp, "pos": pos,
+                                  "fwd_pu": fwd, "rev_pu": rev, "existing": e.existing[pos]}))
+    cols = ["ipos", "component", "pos", "fwd_pu", "rev_pu", "existing"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols).astype({"ipos": int, "pos": int})
+
+
+def _member_flows(ctx: Context, rb, mem: pd.DataFrame, ipos: np.ndarray) -> None:
+    """Each member's p0 (coefficient-signed) in the rows of block `rb`, member k in row ipos[k]."""
+    lp, T = ctx.lp, ctx.T
+    ac, links = ctx.branches.table, ctx.links.table
     f, fwd, rev = lp.variables["ac_flow"], lp.variables["link_fwd"], lp.variables["link_rev"]
-    tt = np.arange(T)[:, None]
-    ipos = itf.index.get_indexer(mem["interface"])
     coef = mem["coefficient"].to_numpy()
     is_ac = mem["branch"].isin(ac.index).to_numpy()
-    rows = rb.start + tt * len(itf) + ipos[None, :]
+    rows = rb.start + np.arange(T)[:, None] * rb.n + ipos[None, :]
     acpos = ac.index.get_indexer(mem["branch"][is_ac])
     lp.add_coeffs(rows[:, is_ac], f.idx[:, acpos], coef[is_ac][None, :])
     lpos = links.index.get_indexer(mem["branch"][~is_ac])
     lp.add_coeffs(rows[:, ~is_ac], fwd.idx[:, lpos], coef[~is_ac][None, :])
     lp.add_coeffs(rows[:, ~is_ac], rev.idx[:, lpos], (-coef[~is_ac] * ctx.links.efficiency_reverse[lpos])[None, :])
+
+
+def _member_capacity(ctx: Context, rb, grow: pd.DataFrame, ipos: np.ndarray, coef: np.ndarray) -> None:
+    """Extended members' capacities in the rows of block `rb` (member k in row ipos[k]) with `coef` per MW."""
+    T = ctx.T
+    for comp in grow["component"].unique():
+        k = (grow["component"] == comp).to_numpy()
+        e = ctx.capacity[comp]
+        rows = rb.start + np.arange(T)[:, None] * rb.n + ipos[k][None, :]
+        ctx.lp.add_coeffs(rows, e.cap_idx(T, grow["pos"].to_numpy()[k]), coef[k][None, :])
 
 
 def extract_flows(ctx: Context, sv: Solved) -> pd.DataFrame:
@@ -202,10 +299,11 @@ def extract_flows(ctx: Context, sv: Solved) -> pd.DataFrame:
     T, w = ctx.T, ctx.weights[:, None]
     ac = ctx.branches.table
     f = sv.value("ac_flow")
-    fd = sv.bound_price("ac_flow") / w if len(ac) else np.zeros((T, 0))
+    rating_rows = tuple(f"{c}_rating_{s}" for c in AC_COMPONENTS for s in ("max", "min"))
+    fd = limit_price(sv, "ac_flow", rating_rows) / w if len(ac) else np.zeros((T, 0))
+    s_max = ctx.branches.ratings(ctx, sv)
     flows_ac = long_table(ctx.snapshots, ac.index, "branch", kind=ac["kind"].to_numpy(), bus0=ac["bus0"].to_numpy(),
-                          bus1=ac["bus1"].to_numpy(), p0_mw=f, p1_mw=-f, limit_mw=ctx.branches.s_max_mw,
-                          limit_reverse_mw=ctx.branches.s_max_mw,
+                          bus1=ac["bus1"].to_numpy(), p0_mw=f, p1_mw=-f, limit_mw=s_max, limit_reverse_mw=s_max,
                           mu_upper_cny_per_mw=np.maximum(-fd, 0.0), mu_lower_cny_per_mw=np.maximum(fd, 0.0))
     lk = ctx.links
     links = lk.table
@@ -216,13 +314,14 @@ def extract_flows(ctx: Context, sv: Solved) -> pd.DataFrame:
         pos = links.index.get_indexer(sv.lp.variables["export_shortfall"].elements)
         cmin[:, pos] = lk.contract_min_mw.to_numpy()
         short[:, pos] = sv.value("export_shortfall")
-    dfw = sv.bound_price("link_fwd") / w if len(links) else np.zeros((T, 0))
-    drv = sv.bound_price("link_rev") / w if len(links) else np.zeros((T, 0))
+    dfw = limit_price(sv, "link_fwd", ("link_rating_fwd",)) / w if len(links) else np.zeros((T, 0))
+    drv = limit_price(sv, "link_rev", ("link_rating_rev",)) / w if len(links) else np.zeros((T, 0))
+    fmax, rmax = lk.limits(ctx, sv)
     flows_dc = long_table(ctx.snapshots, links.index, "branch",
                           kind=np.where(links["carrier"].str.upper() == "B2B", "b2b", "dc"),
                           bus0=links["bus0"].to_numpy(), bus1=links["bus1"].to_numpy(),
                           p0_mw=fwd - lk.efficiency_reverse * rev, p1_mw=-lk.efficiency * fwd + rev,
-                          limit_mw=lk.forward_max_mw, limit_reverse_mw=lk.reverse_max_mw,
+                          limit_mw=fmax, limit_reverse_mw=rmax,
                           mu_upper_cny_per_mw=np.maximum(-dfw, 0.0), mu_lower_cny_per_mw=np.maximum(-drv, 0.0),
                           forward_mw=fwd, reverse_mw=rev, contract_min_mw=cmin, contract_shortfall_mw=short)
     return pd.concat([flows_ac, flows_dc], ignore_index=True)
@@ -237,6 +336,9 @@ def extract_interfaces(ctx: Context, sv: Solved) -> pd.DataFrame:
     act = sv.activity("interface")
     act = np.full((ctx.T, len(itf)), np.nan) if act is None else act
     mu = sv.row_price("interface") / ctx.weights[:, None]
-    return long_table(ctx.snapshots, itf.index, "interface", flow_mw=act, limit_mw=itf["limit_mw"].to_numpy(),
-                      limit_reverse_mw=itf["limit_reverse_mw"].to_numpy(),
+    if "interface_reverse" in sv.lp.rows:  # interfaces with extended members: the reverse limit is its own row
+        rr = sv.lp.rows["interface_reverse"]
+        mu[:, itf.index.get_indexer(rr.elements)] += sv.row_price("interface_reverse") / ctx.weights[:, None]
+    hi, lo = ctx.interfaces.limits(ctx, sv)
+    return long_table(ctx.snapshots, itf.index, "interface", flow_mw=act, limit_mw=hi, limit_reverse_mw=lo,
                       mu_upper_cny_per_mw=np.maximum(-mu, 0.0), mu_lower_cny_per_mw=np.maximum(mu, 0.0))

@@ -52,6 +52,9 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, options
         raise UsageError(f"the rolling options are for {options.hours} h, the horizon has {run.hours} h")
     if options.window < 1:
         raise UsageError(f"rolling windows must keep >= 1 hour, got {options.window} (one LP: gridopt.dispatch)")
+    if net.extendable():
+        raise UsageError(f"capacity expansion needs one LP over the whole horizon, not rolling windows: "
+                         f"{', '.join(net.extendable())} extendable; run with --window 0")
     if volumes is not None and options.guide != "targets":
         raise UsageError(f"a given volume path guides windows as targets: guide must be 'targets', got "
                          f"{options.guide!r}")
