@@ -78,16 +78,20 @@ class Interfaces:
     table: pd.DataFrame
     growth: pd.DataFrame  # extended members (`interface_growth`)
 
-    def limits(self, ctx: Context, sv: Solved) -> tuple[np.ndarray, np.ndarray]:
-        """Forward and reverse limits (MW) at the optimum, raised by what extended members add."""
+    def limits(self, ctx: Context, sv: Solved) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Forward and reverse limits (MW) at the optimum, raised by what extended members add, and the
+        capacity terms (MW) the forward rows hold beside the flows."""
         hi = self.table["limit_mw"].to_numpy(dtype=float).copy()
         lo = self.table["limit_reverse_mw"].to_numpy(dtype=float).copy()
+        held = np.zeros(len(hi))
         for comp in self.growth["component"].unique():
             g = self.growth[self.growth["component"] == comp]
-            added = ctx.capacity[comp].optimal(sv)[g["pos"].to_numpy()] - g["existing"].to_numpy()
+            cap = ctx.capacity[comp].optimal(sv)[g["pos"].to_numpy()]
+            added = cap - g["existing"].to_numpy()
             np.add.at(hi, g["ipos"].to_numpy(), g["fwd_pu"].to_numpy() * added)
             np.add.at(lo, g["ipos"].to_numpy(), g["rev_pu"].to_numpy() * added)
-        return hi, lo
+            np.add.at(held, g["ipos"].to_numpy(), -g["fwd_pu"].to_numpy() * cap)
+        return hi, lo, held
 
 
 def ac_branches(ctx: Context) -> pd.DataFrame:
@@ -339,6 +343,6 @@ def extract_interfaces(ctx: Context, sv: Solved) -> pd.DataFrame:
     if "interface_reverse" in sv.lp.rows:  # interfaces with extended members: the reverse limit is its own row
         rr = sv.lp.rows["interface_reverse"]
         mu[:, itf.index.get_indexer(rr.elements)] += sv.row_price("interface_reverse") / ctx.weights[:, None]
-    hi, lo = ctx.interfaces.limits(ctx, sv)
-    return long_table(ctx.snapshots, itf.index, "interface", flow_mw=act, limit_mw=hi, limit_reverse_mw=lo,
+    hi, lo, held = ctx.interfaces.limits(ctx, sv)
+    return long_table(ctx.snapshots, itf.index, "interface", flow_mw=act - held, limit_mw=hi, limit_reverse_mw=lo,
                       mu_upper_cny_per_mw=np.maximum(-mu, 0.0), mu_lower_cny_per_mw=np.maximum(mu, 0.0))
