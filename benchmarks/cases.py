@@ -26,12 +26,20 @@ class Case:
     seed: int = 0
     tags: frozenset[str] = field(default_factory=frozenset)
     plain: bool = False  # synthetic without what PyPSA models differently: the same LP in both tools
+    overlay: str = ""  # a file in benchmarks/scenarios/ applied to the shipped case (e.g. extendable circuits)
 
     def network(self):
         """The case's network (loading the shipped case, or generating the synthetic one)."""
         if self.kind == "shipped":
             import gridopt
-            return gridopt.load_case(SHIPPED)
+            net = gridopt.load_case(SHIPPED)
+            if self.overlay:
+                from pathlib import Path
+
+                from gridopt.overlay import read_overlay
+                path = Path(__file__).parent / "scenarios" / f"{self.overlay}.toml"
+                net = net.with_overlay(read_overlay(path), name=self.overlay, file=str(path))
+            return net
         from gridopt.synthetic import synthetic_network
         if not self.plain:
             return synthetic_network(self.n_buses, self.hours, seed=self.seed)
@@ -39,7 +47,7 @@ class Case:
 
     def describe(self) -> str:
         if self.kind == "shipped":
-            return f"{SHIPPED}, {self.hours} h from {self.start}"
+            return f"{SHIPPED}, {self.hours} h from {self.start}" + (f", overlay {self.overlay}" if self.overlay else "")
         plain = ", plain (no reservoirs, commitment, reserves)" if self.plain else ""
         return f"synthetic {self.n_buses} buses x {self.hours} h (seed {self.seed}){plain}"
 
@@ -57,8 +65,8 @@ def plain_network(net):
     return replace(net, tables={**net.tables, "generators": g}, config=config)
 
 
-def _shipped(hours: int, *tags: str, start: str = SHIPPED_START, suffix: str = "") -> Case:
-    return Case(f"shipped_{hours}h{suffix}", "shipped", hours, start=start, tags=frozenset(tags))
+def _shipped(hours: int, *tags: str, start: str = SHIPPED_START, suffix: str = "", overlay: str = "") -> Case:
+    return Case(f"shipped_{hours}h{suffix}", "shipped", hours, start=start, tags=frozenset(tags), overlay=overlay)
 
 
 def _synthetic(n: int, hours: int, *tags: str, seed: int = 0, plain: bool = False) -> Case:
@@ -75,6 +83,9 @@ CASES: dict[str, Case] = {c.name: c for c in (
     # refill season: the 30 Sep plan is out of reach beside the export contracts, so the end target is missed
     _shipped(1440, "long", start="2025-08-01 00:00", suffix="_augsep"),
     _shipped(2190, "long"),
+    # an August week as dispatched, and with the Sichuan-Chongqing circuits extendable (expansion LP)
+    _shipped(168, "expansion", start="2025-08-04 00:00", suffix="_aug"),
+    _shipped(168, "expansion", start="2025-08-04 00:00", suffix="_aug_expand", overlay="expand_sc_cq_week"),
     _shipped(8760, "long"),
     _synthetic(30, 168, "standard"),
     _synthetic(60, 168, "standard"),
