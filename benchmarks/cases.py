@@ -27,6 +27,7 @@ class Case:
     tags: frozenset[str] = field(default_factory=frozenset)
     plain: bool = False  # synthetic without what PyPSA models differently: the same LP in both tools
     overlay: str = ""  # a file in benchmarks/scenarios/ applied to the shipped case (e.g. extendable circuits)
+    periods: str = ""  # representative periods of the shipped year, as `gridopt run --periods`
 
     def network(self):
         """The case's network (loading the shipped case, or generating the synthetic one)."""
@@ -39,6 +40,9 @@ class Case:
                 from gridopt.overlay import read_overlay
                 path = Path(__file__).parent / "scenarios" / f"{self.overlay}.toml"
                 net = net.with_overlay(read_overlay(path), name=self.overlay, file=str(path))
+            if self.periods:
+                from gridopt.periods import with_periods
+                net = with_periods(net, self.periods)
             return net
         from gridopt.synthetic import synthetic_network
         if not self.plain:
@@ -47,6 +51,8 @@ class Case:
 
     def describe(self) -> str:
         if self.kind == "shipped":
+            if self.periods:
+                return f"{SHIPPED}, the year 2025 as {self.periods} ({self.hours} h)"
             return f"{SHIPPED}, {self.hours} h from {self.start}" + (f", overlay {self.overlay}" if self.overlay else "")
         plain = ", plain (no reservoirs, commitment, reserves)" if self.plain else ""
         return f"synthetic {self.n_buses} buses x {self.hours} h (seed {self.seed}){plain}"
@@ -69,6 +75,14 @@ def _shipped(hours: int, *tags: str, start: str = SHIPPED_START, suffix: str = "
     return Case(f"shipped_{hours}h{suffix}", "shipped", hours, start=start, tags=frozenset(tags), overlay=overlay)
 
 
+def _periods(spec: str) -> Case:
+    from gridopt.periods import PERIOD_HOURS, parse_periods
+    method, k, extremes = parse_periods(spec)
+    name = "shipped_year_" + spec.replace("typical-days:", "days").replace("weeks:", "weeks").replace("+", "_")
+    return Case(name, "shipped", (k + len(extremes)) * PERIOD_HOURS[method], start=None,
+                tags=frozenset({"periods"}), periods=spec)
+
+
 def _synthetic(n: int, hours: int, *tags: str, seed: int = 0, plain: bool = False) -> Case:
     return Case(f"syn_{n}x{hours}" + ("_plain" if plain else ""), "synthetic", hours, start=None, n_buses=n, seed=seed,
                 tags=frozenset(tags), plain=plain)
@@ -87,6 +101,8 @@ CASES: dict[str, Case] = {c.name: c for c in (
     _shipped(168, "expansion", start="2025-08-04 00:00", suffix="_aug"),
     _shipped(168, "expansion", start="2025-08-04 00:00", suffix="_aug_expand", overlay="expand_sc_cq_week"),
     _shipped(8760, "long"),
+    # the shipped year over representative periods (one LP each), against the hourly year's optimum
+    *(_periods(p) for p in ("typical-days:8", "typical-days:16", "typical-days:32", "weeks:4", "weeks:8")),
     _synthetic(30, 168, "standard"),
     _synthetic(60, 168, "standard"),
     _synthetic(30, 720, "standard"),

@@ -68,9 +68,10 @@ def _fast(case, variant, net, spec: dict[str, Any], out: dict[str, Any]) -> None
 
     threads, time_limit = spec["threads"], spec.get("time_limit")
     with Phase(out, "warmup"):
-        warm = gridopt.build_lp(net, start=case.start, hours=min(2, case.hours), kvl=variant.kvl)
-        _ = warm.lp.matrix
-        del warm
+        if net.periods is None:  # representative periods are built whole or not at all
+            warm = gridopt.build_lp(net, start=case.start, hours=min(2, case.hours), kvl=variant.kvl)
+            _ = warm.lp.matrix
+            del warm
 
     with Phase(out, "build"):
         ctx = gridopt.build_lp(net, start=case.start, hours=case.hours, kvl=variant.kvl)
@@ -162,6 +163,11 @@ def _outcome(res, sol, out: dict[str, Any]) -> None:
     out["objective_cny"] = float(sol.objective) / OBJ_SCALE if sol.objective == sol.objective else None
     out["iterations"] = dict(sol.iterations)
     out["balance_check_failures"] = len(res.checks) if res.tables else None  # None: nothing extracted
+    if res.tables:  # what the run says about the horizon it stands for (the year, for representative periods)
+        s = res.summary
+        out["generation_twh"] = {c: v / 1e6 for c, v in s["generation_mwh"].items()}
+        out["represented_hours"] = s.get("represented_hours")
+        out["emissions_system_mt"] = s["emissions_t"].get("system", 0.0) / 1e6
 
 
 def main(argv: list[str]) -> int:

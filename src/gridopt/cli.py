@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .argtypes import kv, nonneg_float, positive_int, tail_hours, timestamp
 from .errors import CaseError, GridoptError, UsageError
+from .schema import IMPORTED_EMISSIONS
 
 
 def _progress(msg: str) -> None:
@@ -32,8 +33,16 @@ def _add_case_opts(p: argparse.ArgumentParser, dispatch_opts: bool = True) -> No
     p.add_argument("--hours", type=positive_int, default=None,
                    help="number of snapshots (default: the case's default_hours, else its whole series)")
     p.add_argument("--carbon-price", type=nonneg_float, default=None,
-                   help="carbon price in CNY per tCO2 on emissions inside the case's regions (units at external "
-                        "buses and imports from neighbouring markets are not priced; default: the case's)")
+                   help="carbon price in CNY per tCO2 (default: the case's). It covers emissions inside the case's "
+                        "regions only; with --imported-emissions attributed also those of power bought from outside "
+                        "them (neighbouring markets' sales, units at external buses)")
+    p.add_argument("--imported-emissions", choices=IMPORTED_EMISSIONS, default=None,
+                   help="whether the carbon price and caps cover the emissions of imported power (default: the "
+                        "case's imported_emissions, else none). none: only emissions inside the regions. "
+                        "attributed: what markets sell at an external bus (times their co2_t_per_mwh) and what "
+                        "units there produce count as emitted by the region its lines and links carry power into "
+                        "('system' alone where they reach several regions); exports earn no credit. The summary "
+                        "reports these imported emissions (emissions_imported_t) either way")
     p.add_argument("--carbon-cap", type=kv, action="append", default=[], metavar="REGION=TONNES",
                    help="cap on CO2 over the horizon, in tonnes, per region or 'system' (repeatable)")
     p.add_argument("--carbon-intensity-cap", type=kv, action="append", default=[], metavar="REGION=T_PER_MWH",
@@ -51,6 +60,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see '{self.prog} --help')\n")
 
 
+def _add_periods_opts(p) -> None:
+    p.add_argument("--periods", default="", metavar="SPEC",
+                   help="solve the year as one LP over representative periods: typical-days:K or weeks:K, "
+                        "optionally +peak (the day or week of the highest load) and +dry (the least inflow) kept "
+                        "on their own; clustered from the case's year (default: the case's `periods` setting, "
+                        "else none). Summary figures are then annual; see docs/periods.md")
+    p.add_argument("--periods-storage", default=None, choices=["clustered", "chained"],
+                   help="with --periods: clustered (default) = pumped storage cyclic within each period, "
+                        "reservoirs and gas storage linked across the year in calendar order; chained = every "
+                        "store through all snapshots in order, as PyPSA does")
+
+
 def parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="gridopt", description="Hourly least-cost, least-CO2 dispatch of a power and gas system.")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
@@ -59,6 +80,7 @@ def parser() -> argparse.ArgumentParser:
     _add_case_opts(p)
     p.add_argument("--out", default=None, help="results folder (default results/<case>[_<scenario>])")
     p.add_argument("--force", action="store_true", help="replace the results folder if it exists")
+    _add_periods_opts(p)
     p.add_argument("--solver", choices=["highs", "pyomo"], default="highs",
                    help="highs: sparse fast path (default); pyomo: the pyomo twin model via HiGHS")
     p.add_argument("--algorithm", choices=["auto", "ipx", "hipo", "simplex"], default="auto",
@@ -111,6 +133,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export-lp", help="write the LP as an MPS file through HiGHS")
     _add_case_opts(p)
+    _add_periods_opts(p)
     p.add_argument("path", help="output .mps (or .lp) file")
 
     from .interop.cli import register
@@ -149,7 +172,11 @@ def main(argv: list[str] | None = None) -> int:
 def _load(args) -> object:
     from .casefiles import load_case
     net = load_case(args.case)
-    return net.with_scenario(args.scenario) if args.scenario else net
+    net = net.with_scenario(args.scenario) if args.scenario else net
+    if getattr(args, "periods", None) is None:
+        return net
+    from .periods import with_periods
+    return with_periods(net, args.periods, args.periods_storage)
 
 
 def _scenario_label(args) -> str:
@@ -159,7 +186,8 @@ def _scenario_label(args) -> str:
 def _dispatch_kwargs(args) -> dict:
     return dict(start=args.start, hours=args.hours, carbon_price=args.carbon_price,
                 carbon_caps=dict(args.carbon_cap), intensity_caps=dict(args.carbon_intensity_cap),
-                kvl=args.kvl, reserves=not args.no_reserves, gas=not args.no_gas)
+                kvl=args.kvl, reserves=not args.no_reserves, gas=not args.no_gas,
+                imported_emissions=args.imported_emissions)
 
 
 def cmd_run(args) -> int:
@@ -184,7 +212,8 @@ def cmd_run(args) -> int:
         print(f"warning: {w}", file=sys.stderr)
     if args.parallel and args.chains is not None:
         raise UsageError("--parallel runs every window on its own: leave out --chains, or drop --parallel")
-    window = 0 if args.window is None and net.extendable() else args.window  # capacity is decided by one LP
+    # capacity decisions and representative periods need one LP over the whole horizon
+    window = 0 if args.window is None and (net.extendable() or net.periods is not None) else args.window
     roll = RollingOptions.for_horizon(
         args.hours, window=window, overlap=args.overlap, tail=args.tail, tail_block=args.tail_block,
         coarse_hours=args.coarse_hours, guide=args.guide, credit=args.credit, passes=args.passes,
@@ -201,7 +230,10 @@ def cmd_run(args) -> int:
         res = dispatch_rolling(net, options=roll, threads=args.threads, time_limit=args.time_limit,
                                progress=_progress, highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))
     else:
-        _progress(f"building and solving {args.hours} h from {args.start} ({args.solver})")
+        p = net.periods
+        _progress(f"building and solving {args.hours} h from {args.start} ({args.solver})" if p is None else
+                  f"building and solving {p.count} representative {p.method.replace('typical-', '')} "
+                  f"({args.hours} h) standing for {p.represented_hours:g} h ({args.solver})")
         res = dispatch(net, solver=args.solver, threads=args.threads, time_limit=args.time_limit,
                        raise_on_failure=False, highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))
     s = res.summary

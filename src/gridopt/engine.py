@@ -15,6 +15,7 @@ from .errors import SolveError, UsageError
 from .formulation import build_lp
 from .formulation.capacity import built_capacity, investment_warnings
 from .formulation.context import Context
+from .formulation.emissions import carbon_price_covers, imported_emissions_summary
 from .lp import OBJ_SCALE
 from .network import Network
 from .results import Result, extract
@@ -26,12 +27,14 @@ def dispatch(net: Network, start=None, hours: int | None = None, carbon_price: f
              carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
              solver: str = "highs", kvl: str = "cycles", threads: int | None = 1, time_limit: float | None = None,
              reserves: bool = True, gas: bool = True, hooks=(), highs_options: dict[str, Any] | None = None,
-             raise_on_failure: bool = True, state=None, targets=None) -> Result:
+             raise_on_failure: bool = True, state=None, targets=None, imported_emissions: str | None = None) -> Result:
     """Dispatch `net` over `hours` snapshots from `start` at least cost plus priced CO2.
 
     Parameters carry units: carbon_price in CNY/t, carbon_caps in t over the horizon per region
-    (or 'system'), intensity_caps in t/MWh, time_limit in seconds. `solver` is 'highs' (the sparse fast
-    path) or 'pyomo' (the twin model, solved by HiGHS through pyomo). `hooks` are callables given the
+    (or 'system'), intensity_caps in t/MWh, time_limit in seconds. `imported_emissions` ('none' or
+    'attributed'; default the case's) says whether the carbon price and caps also cover the emissions of
+    power bought from outside the regions (the rule: gridopt.formulation.emissions). `solver` is 'highs' (the
+    sparse fast path) or 'pyomo' (the twin model, solved by HiGHS through pyomo). `hooks` are callables given the
     build context after every family is added, to add rows over named variable blocks. `state` and `targets`
     (gridopt.formulation.State / Targets) carry initial states and end targets, as rolling horizons do.
     Returns a `Result`; raises SolveError (status infeasible/unbounded/error) unless raise_on_failure=False.
@@ -40,7 +43,7 @@ def dispatch(net: Network, start=None, hours: int | None = None, carbon_price: f
         raise UsageError(f"--solver must be 'highs' or 'pyomo', got {solver!r}")
     opts = dict(start=start, hours=hours, carbon_price=carbon_price, carbon_caps=carbon_caps,
                 intensity_caps=intensity_caps, kvl=kvl, reserves=reserves, gas=gas, hooks=hooks, state=state,
-                targets=targets)
+                targets=targets, imported_emissions=imported_emissions)
     t0 = time.perf_counter()
     if solver == "pyomo":
         from .solvers.pyomo import solve_pyomo
@@ -106,11 +109,14 @@ def base_summary(ctx: Context, sol: Solution, build_seconds: float, solver: str)
         "case": ctx.net.name, "scenario": ctx.net.scenario, "start": o.start.isoformat(), "hours": o.hours,
         "status": sol.status, "solver": solver, "algorithm": sol.algorithm, "gridopt_version": __version__,
         "highspy_version": _version("highspy"), "input_hash": ctx.net.content_hash(),
-        "carbon_price_cny_per_t": o.carbon_price, "kvl": o.kvl,
+        "carbon_price_cny_per_t": o.carbon_price, "carbon_price_covers": carbon_price_covers(o), "kvl": o.kvl,
         "carbon_caps_t": o.carbon_caps, "carbon_intensity_caps_t_per_mwh": o.intensity_caps,
         "build_seconds": round(build_seconds, 4), "pass_seconds": round(sol.pass_seconds, 4),
         "solve_seconds": round(sol.solve_seconds, 4), **size, "iterations": sol.iterations,
         "solver_message": sol.message, "coefficient_ranges": ranges, "warnings": warnings,
+        # representative periods: what the snapshots stand for; weighted figures below are then annual
+        "periods": None if ctx.net.periods is None else ctx.net.periods.summary(),
+        "represented_hours": float(ctx.weights.sum()),
     }
 
 
@@ -152,6 +158,7 @@ def table_summary(net: Network, weights: pd.Series, t: dict[str, pd.DataFrame], 
         "cost_total_cny": sum(cost.values()), "penalties_total_cny": sum(pen.values()),
         "cost_cny": cost, "penalties_cny": pen,
         "emissions_t": emissions,
+        **imported_emissions_summary(net, w, t),
         "generation_mwh": gen_by,
         "load_mwh": wt(pr[pr["region"] != "external"], "load_mw"),
         "load_shed_mwh": {"interruptible": wt(pr, "shed_interruptible_mw"), "firm": wt(pr, "shed_firm_mw"),

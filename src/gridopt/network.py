@@ -45,6 +45,8 @@ class Network:
     dated_changes: tuple[Mapping[str, Any], ...] = ()
     # (scenario, entry, start, end) of every dated entry of the scenarios applied: for `scenario_warnings`
     scenario_dates: tuple[tuple[str, str, pd.Timestamp, pd.Timestamp], ...] = ()
+    # representative periods (`gridopt.periods.Periods`) when the series are a clustered year, else None
+    periods: Any = None
 
     # ---- construction -------------------------------------------------------------------------
     @classmethod

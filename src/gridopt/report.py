@@ -28,7 +28,11 @@ def _fmt(x: float, unit: str = "") -> str:
 
 
 def summary_text(s: dict) -> str:
-    lines = [f"{s['case']} / {s['scenario']}  {s['start']}  {s['hours']} h  status {s['status']}",
+    per = s.get("periods")
+    span = f"{s['start']}  {s['hours']} h" if not per else \
+        f"{per['count']} x {per['hours_each']} h representative periods ({per['method']}) for " \
+        f"{s['represented_hours']:g} h: figures below are for the whole span"
+    lines = [f"{s['case']} / {s['scenario']}  {span}  status {s['status']}",
              f"  LP {s['rows']:,} rows x {s['columns']:,} columns, {s['nonzeros']:,} nonzeros; "
              f"build {s['build_seconds']:.2f} s, solve {s['solve_seconds']:.2f} s",
              f"  objective            {_fmt(s['objective_cny'], 'CNY')}  (cost {_fmt(s['cost_total_cny'], 'CNY')}"
@@ -40,7 +44,12 @@ def summary_text(s: dict) -> str:
     for k, v in s["penalties_cny"].items():
         if abs(v) > 0.5:
             lines.append(f"    penalty {k:<24}{_fmt(v, 'CNY')}")
-    lines.append("  emissions            " + ", ".join(f"{r} {_fmt(v, 't')}" for r, v in s["emissions_t"].items()))
+    tonnes = lambda d: ", ".join(f"{r} {_fmt(v, 't')}" for r, v in d.items())
+    em = "  emissions            " + tonnes(s["emissions_t"])
+    if s.get("emissions_imported_t"):  # by importing region, as gridopt.formulation.emissions attributes them
+        em += f"; imported {tonnes(s['emissions_imported_t'])}"
+        em += f" (carbon price covers {s['carbon_price_covers']})" if "carbon_price_covers" in s else ""
+    lines.append(em)
     total = sum(v for k, v in s["generation_mwh"].items())
     lines.append("  generation by carrier (share of all production incl. imports)")
     for c, v in sorted(s["generation_mwh"].items(), key=lambda kv: -kv[1]):

@@ -111,6 +111,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "default_hours": 0,  # hours `run` solves when not told: 0 = the whole series
     "snapshot_hours": 1,
     "carbon_price": 0.0,
+    # emissions of power from outside the regions under the carbon price and caps: one of IMPORTED_EMISSIONS
+    "imported_emissions": "none",
     "regions": [],
     "interchange": [],
     "gas_lhv_gj_per_kcm": 34.0,
@@ -118,7 +120,13 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "load_shedding": True,  # false: no shed variables (imported cases, whose source has none)
     "reserves": {},
     "published_capacity_mw": {},
+    "periods": "",  # representative periods a run takes by default, as --periods (e.g. "typical-days:16+peak")
+    "periods_storage": "clustered",  # how stores link periods: clustered or chained (gridopt.periods)
 }
+
+# "none": the carbon price and caps cover emissions inside the regions; "attributed": also what the regions
+# import (the rule: gridopt.formulation.emissions)
+IMPORTED_EMISSIONS = ("none", "attributed")
 
 EXTERNAL = "external"  # the region of buses outside all regions (markets, export terminals); reserved
 

@@ -24,6 +24,7 @@ from .schema import (
     DEFAULT_PENALTIES,
     EXTENDABLE,
     EXTERNAL,
+    IMPORTED_EMISSIONS,
     SCHEMA,
     SERIES,
     in_range,
@@ -161,6 +162,8 @@ def merge_config(raw: Mapping[str, Any], file: str, problems: list[Problem]) -> 
                 problems.append(Problem(file, "", key, f"{value!r} is not a whole number"))
             else:
                 cfg[key] = type(default)(value)
+        elif key == "imported_emissions" and value not in IMPORTED_EMISSIONS:
+            problems.append(Problem(file, "", key, f"{value!r} is not one of: {', '.join(IMPORTED_EMISSIONS)}"))
         else:
             cfg[key] = str(value)
     return cfg

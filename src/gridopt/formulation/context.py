@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import UsageError
 from ..lp import OBJ_SCALE, Block, LinearProgram
 from ..network import EXTERNAL, Network
+from ..schema import IMPORTED_EMISSIONS
 
 if TYPE_CHECKING:
     from .balance import Loads
@@ -84,6 +85,8 @@ class DispatchOptions:
     carbon_price: float = 0.0  # CNY/t
     carbon_caps: dict[str, float] = field(default_factory=dict)  # region or 'system' -> t over the horizon
     intensity_caps: dict[str, float] = field(default_factory=dict)  # region or 'system' -> t/MWh
+    # "none": price and caps cover in-region emissions; "attributed": imported ones too (formulation.emissions)
+    imported_emissions: str = "none"
     kvl: str = "cycles"  # 'cycles' or 'angles'
     reserves: bool = True
     gas: bool = True  # the gas network, when the case has one
@@ -95,7 +98,7 @@ class DispatchOptions:
     def create(cls, net: Network, start=None, hours: int | None = None, carbon_price: float | None = None,
                carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
                kvl: str = "cycles", reserves: bool = True, gas: bool = True, hooks=(), state: State | None = None,
-               targets: Targets | None = None) -> DispatchOptions:
+               targets: Targets | None = None, imported_emissions: str | None = None) -> DispatchOptions:
         snaps = net.snapshots
         t0 = snaps[0] if start is None else pd.Timestamp(start)
         if t0 < snaps[0] or t0 > snaps[-1]:
@@ -110,11 +113,19 @@ class DispatchOptions:
         if pos + n > len(snaps):
             raise UsageError(f"{n} hours from {t0} run past the end of the series ({snaps[-1]}); "
                              f"at most {len(snaps) - pos}")
+        if net.periods is not None and (pos != 0 or n != len(snaps)):
+            raise UsageError(f"representative periods are one year: run all {len(snaps)} snapshots from the first "
+                             f"(no --start or --hours)")
+        if net.periods is not None and (state is not None or targets is not None):
+            raise UsageError("representative periods link their stores over the year: no carried state or targets")
         if kvl not in ("cycles", "angles"):
             raise UsageError(f"kvl must be 'cycles' or 'angles', got {kvl!r}")
         cp = float(net.config["carbon_price"] if carbon_price is None else carbon_price)
         if not math.isfinite(cp) or cp < 0:
             raise UsageError(f"the carbon price must be a finite number >= 0 (CNY/t), got {carbon_price}")
+        imported = net.config.get("imported_emissions", "none") if imported_emissions is None else imported_emissions
+        if imported not in IMPORTED_EMISSIONS:
+            raise UsageError(f"imported emissions must be one of: {', '.join(IMPORTED_EMISSIONS)}; got {imported!r}")
         valid = set(net.regions) | {"system"}
         for what, caps in (("carbon cap", carbon_caps or {}), ("carbon intensity cap", intensity_caps or {})):
             for r, v in caps.items():
@@ -123,8 +134,8 @@ class DispatchOptions:
                 if not math.isfinite(v) or v < 0:
                     raise UsageError(f"{what} {r}={v}: expected a finite number >= 0")
         return cls(start=t0, hours=n, carbon_price=cp, carbon_caps=dict(carbon_caps or {}),
-                   intensity_caps=dict(intensity_caps or {}), kvl=kvl, reserves=reserves, gas=gas,
-                   hooks=tuple(hooks), state=state, targets=targets)
+                   intensity_caps=dict(intensity_caps or {}), imported_emissions=imported, kvl=kvl,
+                   reserves=reserves, gas=gas, hooks=tuple(hooks), state=state, targets=targets)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from ..lp import COST, PENALTY
 from ..units import KCM_PER_MM3 as X
 from .capacity import add_capacity, add_ratings
 from .context import Context, Solved, long_table
+from .linking import clustered, link_levels, previous
 
 _TIER = {"residential": "gas_shed_residential_cny_per_kcm", "industry": "gas_shed_industry_cny_per_kcm",
          "export": "gas_export_shortfall_cny_per_kcm"}
@@ -118,18 +119,30 @@ def _add_gas_storage(ctx: Context):
     init = ctx.pick(ctx.state.gas_inventory_mm3, stor.index, stor["inventory_initial_mm3"].to_numpy()) * X
     final = np.where(stor["cyclic"].to_numpy(), init, stor["inventory_final_min_mm3"].to_numpy() * X)
     lo = np.zeros((T, len(stor)))
+    linked = clustered(ctx) is not None and len(stor) > 0  # the year's end condition holds on linked levels
     given = {k: v * X for k, v in ctx.targets.gas_inventory_min_mm3.items()}
     aimed = stor.index.isin(list(given))
-    lo[-1] = np.where(aimed, 0.0, np.minimum(final, cap))  # explicit targets replace the case's final minimum
+    if not linked:
+        lo[-1] = np.where(aimed, 0.0, np.minimum(final, cap))  # explicit targets replace the case's final minimum
     at = ctx.targets.at(T)
     lo[at] = np.maximum(lo[at], np.where(aimed, np.minimum(ctx.pick(given, stor.index, final), cap), 0.0))
     inv = lp.add_variables("gas_inventory", stor.index, lo, cap)
     add_ratings(ctx, "gas_inventory_max", e, inv.idx, 1.0)
     if len(stor):
         rhs = np.zeros((T, len(stor)))
-        rhs[0] = init
+        if not linked:
+            rhs[0] = init
         rb = lp.add_constraint("gas_storage_balance", stor.index, [(inv, 1.0), (inj, -ctx.dt), (wd, ctx.dt)], rhs, rhs)
-        lp.add_coeffs(rb.idx[1:], inv.idx[:-1], -1.0)
+        prev = previous(ctx)
+        has = prev >= 0
+        lp.add_coeffs(rb.idx[has], inv.idx[prev[has]], -1.0)
+    if linked:
+        lv = link_levels(ctx, "gas", inv, rb, 0.0, cap, init)
+        add_ratings(ctx, "gas_period_start_max", e, lv.start.idx, 1.0)
+        add_ratings(ctx, "gas_level_max", e, lv.level.idx, 1.0)
+        end = lp.add_rows("gas_final_level", stor.index, final, np.where(stor["cyclic"].to_numpy(), init, np.inf),
+                          hours=1)
+        lp.add_coeffs(end.idx[0], lv.level.idx[-1], 1.0)
     return inj, wd
 
 

@@ -11,7 +11,8 @@ Committable units (clustered commitment, committed capacity u in MW):
 Ramps (any unit with a limit, hourly, from p_init at t=0 when given):
     -ramp_limit_down * p_nom <= p[t,g] - p[t-1,g] <= ramp_limit_up * p_nom
 Cost per MWh: marginal_cost + fuel_price * heat_rate (units without a gas node, or with the gas network off)
-+ carbon_price * co2_t_per_mwh (units at buses inside a region), times the snapshot weighting.
++ carbon_price * co2_t_per_mwh (units at buses inside a region; at external buses only as imported emissions,
+see formulation.emissions), times the snapshot weighting.
 Renewables (carriers in RENEWABLE_CARRIERS) pay the curtailment penalty on avail - p; it enters as a
 negative cost on p plus a constant objective offset, so no curtailment variable is needed.
 """
@@ -66,7 +67,7 @@ def add_generators(ctx: Context) -> None:
     curt_pen = ctx.penalty("curtailment_cny_per_mwh") * renewable
     lp.add_costs(p, [("operation_cny", COST, g["marginal_cost"].to_numpy()),
                      ("fuel_cny", COST, np.where(uses_gas, 0.0, g["fuel_price"].to_numpy() * g["heat_rate"].to_numpy())),
-                     # emissions at external buses are the neighbour's: outside the region's carbon price
+                     # emissions at external buses are the neighbour's: priced, if at all, as imports (emissions.py)
                      ("carbon_cny", COST, ctx.options.carbon_price * co2 * internal),
                      # curtailment, pen * (avail - p), is -pen on p and a constant: no curtailment variable
                      ("curtailment_cny", PENALTY, -curt_pen)],

@@ -32,6 +32,7 @@ from ..units import HM3_PER_M3S_HOUR as K
 from ..units import MWH_PER_HM3_PER_MW_PER_M3S
 from .capacity import add_capacity, add_ratings
 from .context import Context, Solved, Term, long_table
+from .linking import calendar, clustered, link_levels, period_weights, previous
 
 
 def cascade_energy(res: pd.DataFrame) -> np.ndarray:
@@ -98,10 +99,21 @@ def add_hydro(ctx: Context) -> None:
     if len(res) == 0:
         return
     delay = res["delay_hours"].to_numpy(dtype=float)[has_down]  # hours
-    hy.arrive, hy.early_hm3 = _arrivals(ctx, hy.u_pos, delay, _release_before(res, inflow[0])[has_down])
-    _add_volume_balance(ctx, q, s, v)
-    _add_rule_curves(ctx, q, s, v)
-    _add_end_targets(ctx, q, s, v)
+    if clustered(ctx) is None:
+        hy.arrive, hy.early_hm3 = _arrivals(ctx, hy.u_pos, delay, _release_before(res, inflow[0])[has_down])
+    else:  # water travels within its representative period, wrapping round its end (no water is lost)
+        p = clustered(ctx)
+        t = np.arange(ctx.T)[:, None]
+        hy.arrive = (t // p.hours) * p.hours + (t % p.hours + np.rint(delay).astype(int)[None, :]) % p.hours
+        hy.early_hm3 = np.zeros((ctx.T, len(hy.u_pos)))
+    rb = _add_volume_balance(ctx, q, s, v)
+    if clustered(ctx) is None:
+        _add_rule_curves(ctx, q, s, v)
+        _add_eco_flow(ctx, q, s)
+        _add_end_targets(ctx, q, s, v)
+    else:
+        _add_linked_levels(ctx, v, rb)
+        _add_eco_flow(ctx, q, s)
     if ctx.targets.water_value_cny_per_hm3:
         _add_terminal_value(ctx, q, s, v)
     rmask = res["provides_reserve"].to_numpy()
@@ -118,19 +130,23 @@ def _add_volume_balance(ctx: Context, q: Block, s: Block, v: Block) -> None:
     lp, hy, T = ctx.lp, ctx.hydro, ctx.T
     k = K * ctx.dt  # hm3 per (m3/s over one snapshot)
     rhs = k * hy.inflow_m3s
-    rhs[0] += hy.volume_initial_hm3
+    if clustered(ctx) is None:  # else every representative starts from its own start level (`linking`)
+        rhs[0] += hy.volume_initial_hm3
     for j, d in enumerate(hy.d_pos):  # water released upstream before the horizon, arriving within it
         rhs[:, d] += hy.early_hm3[:, j]
     rb = lp.add_constraint("hydro_volume_balance", hy.table.index, [(v, 1.0), (q, k), (s, k)], rhs, rhs)
-    lp.add_coeffs(rb.idx[1:], v.idx[:-1], -1.0)
+    prev = previous(ctx)
+    has = prev >= 0
+    lp.add_coeffs(rb.idx[has], v.idx[prev[has]], -1.0)
     src_t, links = np.nonzero(hy.arrive < T)  # releases arriving within the horizon
     rows = rb.idx[hy.arrive[src_t, links], hy.d_pos[links]]
     for blk in (q, s):
         lp.add_coeffs(rows, blk.idx[src_t, hy.u_pos[links]], -k[src_t, 0])
+    return rb
 
 
 def _add_rule_curves(ctx: Context, q: Block, s: Block, v: Block) -> None:
-    """Elastic rule-curve minimum and maximum volumes and ecological minimum flow."""
+    """Elastic rule-curve minimum and maximum volumes."""
     lp, hy, w, pen = ctx.lp, ctx.hydro, ctx.weights[:, None], ctx.penalty
     res = hy.table
     for series, name, sign in (("volume_min_rule_hm3", "rule_min", 1.0), ("volume_max_rule_hm3", "rule_max", -1.0)):
@@ -142,6 +158,44 @@ def _add_rule_curves(ctx: Context, q: Block, s: Block, v: Block) -> None:
                                      label="rule_curve_cny", kind=PENALTY)
             kw = {"lower": bound} if sign > 0 else {"upper": bound}
             lp.add_constraint(f"hydro_{name}", res.index[has], [(v.idx[:, has], 1.0), (slack, sign)], **kw)
+
+
+def _add_linked_levels(ctx: Context, v: Block, balance: Block) -> None:
+    """Representative periods, clustered: the year's reservoir levels linked in calendar order (`linking`),
+    with the rule curves at the end of every period and the end target at the year's end, both elastic as
+    hourly (a rule-curve violation is priced for the hours its period stands for)."""
+    lp, hy = ctx.lp, ctx.hydro
+    res = hy.table
+    lo, hi = res["volume_min_hm3"].to_numpy(), res["volume_max_hm3"].to_numpy()
+    linked = link_levels(ctx, "hydro", v, balance, lo, hi, hy.volume_initial_hm3)
+    S = linked.level
+    w = period_weights(ctx)
+    for series, name, sign in (("volume_min_rule_hm3", "rule_min", 1.0), ("volume_max_rule_hm3", "rule_max", -1.0)):
+        bound = calendar(ctx, series, res.index)
+        has = np.zeros(len(res), bool) if bound is None else ~np.isnan(bound).all(axis=0)
+        if has.any():
+            slack = lp.add_variables(f"hydro_level_{name}_violation", res.index[has], 0.0, np.inf,
+                                     w * ctx.penalty("rule_curve_cny_per_mwh") * hy.mwh_per_hm3[has],
+                                     hours=S.hours, label="rule_curve_cny", kind=PENALTY)
+            kw = {"lower": bound[:, has]} if sign > 0 else {"upper": bound[:, has]}
+            rb = lp.add_rows(f"hydro_level_{name}", res.index[has], hours=S.hours, **kw)
+            lp.add_coeffs(rb.idx, S.idx[:, has], 1.0)
+            lp.add_coeffs(rb.idx, slack.idx, sign)
+    target = calendar(ctx, "volume_target_hm3", res.index)
+    has = np.zeros(len(res), bool) if target is None else ~np.isnan(target[-1])
+    if has.any():
+        goal = np.minimum(target[-1, has], hi[has])
+        slack = lp.add_variables("hydro_end_shortfall", res.index[has], 0.0, np.inf, hours=1)
+        lp.add_cost(slack, ctx.penalty("end_target_cny_per_mwh") * hy.mwh_per_hm3[has], "end_target_cny", PENALTY)
+        rb = lp.add_rows("hydro_end_target", res.index[has], goal, np.inf, hours=1)
+        lp.add_coeffs(rb.idx[0], S.idx[-1, has], 1.0)
+        lp.add_coeffs(rb.idx[0], slack.idx[0], 1.0)
+
+
+def _add_eco_flow(ctx: Context, q: Block, s: Block) -> None:
+    """Elastic ecological minimum outflow (release + spill)."""
+    lp, hy, w, pen = ctx.lp, ctx.hydro, ctx.weights[:, None], ctx.penalty
+    res = hy.table
     eco = res["eco_flow_min_m3s"].to_numpy()
     has = eco > 0
     if has.any():

@@ -21,7 +21,7 @@ from .stitch import stitch
 from .windows import plan_windows
 
 OPTION_KEYWORDS = frozenset({f.name for f in fields(RollingOptions)} - {"hours", "windowed"} | {"parallel"})
-RUN_KEYWORDS = ("carbon_price", "kvl", "reserves", "gas")  # what the horizon's own options take
+RUN_KEYWORDS = ("carbon_price", "kvl", "reserves", "gas", "imported_emissions")  # what the horizon's own options take
 
 
 def dispatch_rolling(net: Network, start=None, hours: int | None = None, options: RollingOptions | None = None, *,
@@ -52,6 +52,8 @@ def dispatch_rolling(net: Network, start=None, hours: int | None = None, options
         raise UsageError(f"the rolling options are for {options.hours} h, the horizon has {run.hours} h")
     if options.window < 1:
         raise UsageError(f"rolling windows must keep >= 1 hour, got {options.window} (one LP: gridopt.dispatch)")
+    if net.periods is not None:
+        raise UsageError("representative periods are solved as one LP, not in rolling windows: run with --window 0")
     if net.extendable():
         raise UsageError(f"capacity expansion needs one LP over the whole horizon, not rolling windows: "
                          f"{', '.join(net.extendable())} extendable; run with --window 0")

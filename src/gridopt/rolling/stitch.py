@@ -79,7 +79,8 @@ def stitch(net: Network, run: DispatchOptions, windows: list[Window], results: l
     weights = pd.Series(net.weightings(slice(first, first + run.hours)),
                         index=pd.date_range(run.start, periods=run.hours, freq="h"))
     summary = {k: v for k, v in results[0].summary.items()
-               if k in ("case", "scenario", "gridopt_version", "highspy_version", "input_hash", "kvl")}
+               if k in ("case", "scenario", "gridopt_version", "highspy_version", "input_hash", "kvl",
+                        "carbon_price_covers")}
     summary.update(table_summary(net, weights, tables, cost, pen))
     summary.update({
         "start": run.start.isoformat(), "hours": run.hours, "status": _status(results),
