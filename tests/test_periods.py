@@ -21,14 +21,14 @@ def daily(days: int, shape, scale=None) -> np.ndarray:
 DAY = np.r_[np.full(8, 60.0), np.full(10, 100.0), np.full(6, 80.0)]
 
 
-def storage_case(days: int, scale=None):
+def storage_case(days: int, scale=None, shape=DAY):
     """One bus: cheap coal to 70 MW, dear gas, and pumped storage that shifts cheap night energy to the day."""
     h = 24 * days
     return net({"buses": buses("a"),
                 "generators": [{"name": "coal", "bus": "a", "carrier": "coal", "p_nom": 70, "marginal_cost": 10},
                                {"name": "gas", "bus": "a", "carrier": "gas", "p_nom": 200, "marginal_cost": 60}],
                 "storage_units": [{"name": "ps", "bus": "a", "p_nom": 20, "max_hours": 6, "efficiency_store": 0.9}]},
-               {"load_firm_mw": series(h, a=daily(days, DAY, scale))}, hours=h)
+               {"load_firm_mw": series(h, a=daily(days, shape, scale))}, hours=h)
 
 
 def test_identical_days_clustered_to_one_equal_the_full_run():
@@ -132,3 +132,29 @@ def test_the_cli_runs_a_clustered_year_and_reports_annual_figures(tmp_path):
     assert s["hours"] == 24
     full = gridopt.dispatch(storage_case(4))
     assert s["objective_cny"] == pytest.approx(full.summary["objective_cny"], rel=1e-9)
+
+
+def test_three_hourly_snapshots_with_pypsas_weightings_equal_the_hourly_run():
+    # the same day hourly and as 3-hourly snapshots weighted 3 h (objective, stores and generators): with data
+    # constant within each 3 hours, the optimum is the same, storage advancing 3 h per snapshot
+    day = np.r_[np.full(9, 60.0), np.full(9, 100.0), np.full(6, 80.0)]
+    hourly = storage_case(1, shape=day)
+    load = day.reshape(8, 3)
+    idx = pd.date_range("2025-01-01", periods=8, freq="3h", name="snapshot")
+    w = pd.DataFrame({"objective": 3.0, "stores": 3.0, "generators": 3.0}, index=idx)
+    coarse = net({"buses": buses("a"),
+                  "generators": hourly.tables["generators"].reset_index().to_dict("records"),
+                  "storage_units": hourly.tables["storage_units"].reset_index().to_dict("records")},
+                 {"load_firm_mw": pd.DataFrame({"a": load[:, 0]}, index=idx), "weighting": w}, hours=8)
+    assert (coarse.durations() == 3).all()
+    a, b = gridopt.dispatch(hourly), gridopt.dispatch(coarse)
+    assert b.summary["objective_cny"] == pytest.approx(a.summary["objective_cny"], rel=1e-9)
+    assert b.storage["soc_mwh"].max() <= 120 + 1e-6
+
+
+def test_snapshots_must_lie_as_far_apart_as_their_stores_weighting():
+    from gridopt.errors import CaseError
+    idx = pd.date_range("2025-01-01", periods=4, freq="2h", name="snapshot")
+    with pytest.raises(CaseError, match="as many hours apart"):
+        net({"buses": buses("a")}, {"load_firm_mw": pd.DataFrame({"a": 1.0}, index=idx),
+                                    "weighting": pd.DataFrame({"objective": 3.0, "stores": 3.0}, index=idx)}, hours=4)

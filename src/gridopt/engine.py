@@ -41,6 +41,9 @@ def dispatch(net: Network, start=None, hours: int | None = None, carbon_price: f
     """
     if solver not in ("highs", "pyomo"):
         raise UsageError(f"--solver must be 'highs' or 'pyomo', got {solver!r}")
+    if solver == "pyomo" and net.periods is not None and net.periods.storage == "clustered":
+        raise UsageError("the pyomo twin chains every store through the snapshots: representative periods with "
+                         "clustered storage run on --solver highs (or use --periods-storage chained)")
     opts = dict(start=start, hours=hours, carbon_price=carbon_price, carbon_caps=carbon_caps,
                 intensity_caps=intensity_caps, kvl=kvl, reserves=reserves, gas=gas, hooks=hooks, state=state,
                 targets=targets, imported_emissions=imported_emissions)

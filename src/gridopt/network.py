@@ -136,11 +136,21 @@ class Network:
         return out
 
     def weightings(self, rows: slice | np.ndarray) -> np.ndarray:
+        """Objective weighting of the snapshots at `rows`: the `weighting` series' `objective` (or `weighting`)
+        column, else 1. With `stores` (hours each snapshot advances storage, `durations`) and `generators`
+        (weighting of energy and emission limits, `energy_weightings`) these are PyPSA's three columns."""
+        return self._weighting(("objective", "weighting"), rows)
+
+    def energy_weightings(self, rows: slice | np.ndarray) -> np.ndarray:
+        """Weighting of energy and emission limits at `rows`: the `generators` column, else the objective's."""
+        return self._weighting(("generators", "objective", "weighting"), rows)
+
+    def _weighting(self, columns: tuple[str, ...], rows: slice | np.ndarray) -> np.ndarray:
         df = self.series.get("weighting")
-        n = len(self.snapshots[rows])
-        if df is None:
-            return np.ones(n)
-        return df["weighting"].to_numpy(dtype=float)[rows]
+        for col in columns if df is not None else ():
+            if col in df.columns:
+                return df[col].to_numpy(dtype=float)[rows]
+        return np.ones(len(self.snapshots[rows]))
 
     def bus_region(self) -> pd.Series:
         return self.tables["buses"]["region"]
@@ -275,6 +285,9 @@ class Network:
         df = self.series.get("snapshot_hours")
         if df is not None:
             return df["snapshot_hours"].to_numpy(dtype=float)[rows]
+        w = self.series.get("weighting")
+        if w is not None and "stores" in w.columns:
+            return w["stores"].to_numpy(dtype=float)[rows]
         return np.full(len(self.snapshots[rows]), float(self.config.get("snapshot_hours", 1)))
 
     def resample(self, hours: int, keep: int = 0) -> Network:

@@ -341,6 +341,9 @@ def _check_series(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                   problems: list[Problem]) -> None:
     ref_index: pd.DatetimeIndex | None = None
     ref_name = ""
+    w = series.get("weighting")
+    # snapshots are consecutive hours, or as many hours apart as each advances storage (PyPSA's 'stores')
+    stores = w["stores"].to_numpy(dtype=float) if w is not None and "stores" in getattr(w, "columns", ()) else None
     for name, df in series.items():
         file = f"{name}.parquet"
         spec = SERIES.get(name)
@@ -360,11 +363,14 @@ def _check_series(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
         dup = idx[idx.duplicated()]
         if len(dup):
             problems.append(Problem(file, str(dup[0]), "index", f"{len(dup)} duplicate timestamp(s)"))
-        bad = np.flatnonzero(np.asarray(idx[1:] - idx[:-1]) != np.timedelta64(1, "h"))
+        step = np.asarray(idx[1:] - idx[:-1]) / np.timedelta64(1, "h")
+        want = stores[:-1] if stores is not None and len(stores) == len(idx) else 1.0
+        bad = np.flatnonzero(step != want)
         if len(bad) and not len(dup):
             i = bad[0]
+            what = "not hourly" if stores is None else "not as many hours apart as the 'stores' weighting says"
             problems.append(Problem(file, str(idx[i + 1]), "index",
-                                    f"not hourly: gap or disorder after {idx[i]} ({len(bad)} place(s))"))
+                                    f"{what}: gap or disorder after {idx[i]} ({len(bad)} place(s))"))
         if ref_index is None:
             ref_index, ref_name = idx, name
         elif len(idx) != len(ref_index):
@@ -372,7 +378,10 @@ def _check_series(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
         elif not idx.equals(ref_index):
             problems.append(Problem(file, str(idx[0]), "index", f"timestamps differ from {ref_name}.parquet"))
         if spec.component == "snapshots":
-            valid_cols = {"weighting"}
+            valid_cols = {"weighting", "objective", "stores", "generators"}  # PyPSA's three columns, or one
+            if {"weighting", "objective"} <= set(df.columns):
+                problems.append(Problem(file, "", "objective", "give the objective weighting once: 'weighting' "
+                                        "or 'objective'"))
         else:
             valid_cols = set(tables[spec.component].index)
         for c in df.columns:

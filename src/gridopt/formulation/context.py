@@ -196,6 +196,11 @@ class Context:
         return self.net.regions
 
     @property
+    def energy_weights(self) -> np.ndarray:
+        """(hours,) weighting of energy and emission limits (PyPSA's 'generators' column; else the objective's)."""
+        return self.net.energy_weightings(self.rows)
+
+    @property
     def dt(self) -> np.ndarray:
         """Hours per snapshot, (hours, 1) (1 for hourly cases; more in a coarse, resampled network)."""
         return self.net.durations(self.rows)[:, None]

@@ -116,7 +116,7 @@ def _cap_rows(ctx: Context, name: str, caps: dict[str, float], terms_of, hours: 
     keys = list(caps)
     rb = lp.add_rows(name, keys, -np.inf, np.array([caps[k] for k in keys])[None, :], hours=1)
     n = ctx.T if hours is None else hours
-    w = ctx.weights[:n, None]
+    w = ctx.energy_weights[:n, None]  # energy and emission limits count PyPSA's 'generators' weighting
     for j, key in enumerate(keys):
         in_scope = (lambda reg: reg >= 0) if key == "system" else (lambda reg, p=ctx.regions.index(key): reg == p)
         for term, coef in terms_of(key):
