@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("formulation",),  # one module per constraint family
     ("solvers",),  # highs, pyomo
     ("periods",),  # representative periods
-    ("results", "checks"),  # tidy tables, summary, after-solve checks
+    ("results", "checks", "accounts"),  # tidy tables, summary, after-solve checks, accounts by region
     ("engine", "diagnose"),  # dispatch: build, solve, extract, check; infeasibility explained
     ("report",),  # text summaries of cases and results
     ("executors",),  # where many solves run

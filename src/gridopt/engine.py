@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__
+from .accounts import region_accounts
 from .checks import check_tables
 from .errors import SolveError, UsageError
 from .formulation import build_lp
@@ -198,6 +199,8 @@ def summarise(ctx: Context, sol: Solution, t: dict[str, pd.DataFrame], parts: di
         "hydro_initial_volume_hm3": dict(zip(ctx.hydro.table.index, map(float, ctx.hydro.volume_initial_hm3))),
         "end_target_shortfall_hm3": float(parts["end_shortfall_hm3"].sum()),
         "carbon_shadow_price_cny_per_t": shadow,
+        # the objective split by region, term by term (adds up to objective_cny; rules in gridopt.accounts)
+        "by_region": region_accounts(ctx, sol.x, t),
         "gas": {k: v for k, v in parts["gas"].items()},
     })
     return out

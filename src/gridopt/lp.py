@@ -70,7 +70,7 @@ class CostTerm:
     kind: str
     block: Block | None
     coef: np.ndarray | None  # (block.hours, block.n), CNY per unit
-    constant: np.ndarray | None = None  # (horizon hours,), CNY
+    constant: np.ndarray | None = None  # (horizon hours,) or, element by element, (horizon hours, block.n), CNY
     hour: int | None = None
 
     def per_hour(self, x: np.ndarray, hours: int) -> np.ndarray:
@@ -83,7 +83,7 @@ class CostTerm:
             else:
                 out[hours - 1 if self.hour is None else self.hour] += v.sum()
         if self.constant is not None:
-            out += self.constant
+            out += self.constant if self.constant.ndim == 1 else self.constant.sum(axis=1)
         return out
 
 
@@ -134,8 +134,7 @@ class LinearProgram:
         coef = np.broadcast_to(np.asarray(cost, float), (block.hours, block.n))
         costs = self._col_parts[list(self.variables).index(block.name)][2]
         costs += coef.ravel() * OBJ_SCALE
-        const = None if constant is None else np.broadcast_to(np.asarray(constant, float), (self.hours,)).copy()
-        self.costs.append(CostTerm(label, kind, block, coef, const, hour))
+        self.costs.append(CostTerm(label, kind, block, coef, self._constant(constant, block), hour))
 
     def add_costs(self, block: Block, parts: list[tuple[str, str, object]], weight, constant=None,
                   constant_label: str | None = None) -> None:
@@ -152,8 +151,17 @@ class LinearProgram:
             coef = np.broadcast_to(np.asarray(weight, float) * np.asarray(c, float), (block.hours, block.n))
             const = None
             if constant is not None and label == constant_label:
-                const = np.broadcast_to(np.asarray(constant, float), (self.hours,)).copy()
+                const = self._constant(constant, block)
             self.costs.append(CostTerm(label, kind, block, coef, const))
+
+    def _constant(self, constant, block: Block) -> np.ndarray | None:
+        """A fixed part as CNY per snapshot (hours,), or per snapshot and element of `block` (hours, n) when
+        given so: then the breakdown by element (e.g. by region) keeps it."""
+        if constant is None:
+            return None
+        c = np.asarray(constant, float)
+        shape = (self.hours, block.n) if c.ndim == 2 else (self.hours,)
+        return np.broadcast_to(c, shape).copy()
 
     def declare_cost(self, label: str, kind: str) -> None:
         """Report `label` (as zero) even where no variable carries it, so breakdowns keep their keys."""

@@ -171,10 +171,22 @@ class Network:
             return out
         if name in (None, "", "base"):
             return self
+        return self._with_scenario(name, ())
+
+    def _with_scenario(self, name: str, stack: tuple[str, ...]) -> Network:
         if name not in self.scenario_files:
             raise UsageError(f"unknown scenario {name!r} (available: {', '.join(self.scenarios) or 'none'})")
+        if name in stack:
+            raise UsageError(f"scenario {name!r} builds on itself: {' -> '.join((*stack, name))}")
         path = self.scenario_files[name]
-        return self.with_overlay(read_overlay(path), name=name, file=str(path))
+        spec = read_overlay(path)
+        base = spec.get("builds_on", [])
+        if not isinstance(base, list) or not all(isinstance(b, str) for b in base):
+            raise CaseError([Problem(str(path), "", "builds_on", "expected a list of scenario names")])
+        out = self
+        for b in base:  # the scenarios it builds on come first, each with its own foundations
+            out = out._with_scenario(b, (*stack, name))
+        return out.with_overlay(spec, name=name, file=str(path))
 
     def with_overlay(self, spec: Mapping[str, Any], name: str = "overlay", file: str = "overlay") -> Network:
         """A new network with the overlay `spec` (what a scenario file holds, see `gridopt.overlay`) applied

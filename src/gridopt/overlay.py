@@ -1,7 +1,8 @@
 """Scenario overlays: TOML files that change a case without copying it.
 
-An overlay may hold a `[case]` table (overrides of case.toml values, e.g. `year`, `carbon_price`,
-`penalties`) and arrays of tables:
+An overlay may name the scenarios it builds on (`builds_on = ["year_2030"]`: applied first, in order, by
+`Network.with_scenario`), hold a `[case]` table (overrides of case.toml values, e.g. `year`,
+`carbon_price`, `penalties`) and arrays of tables:
 
     [[set]]      table, names, values = {column = value}, start, end (optional)   change values of named
                  elements; with dates, only over [start, end) (see below)
@@ -35,7 +36,7 @@ import pandas as pd
 from .errors import CaseError, Problem
 from .schema import SCHEMA, SERIES
 
-_KEYS = {"description", "case", "set", "remove", "add", "scale", "replace"}
+_KEYS = {"description", "builds_on", "case", "set", "remove", "add", "scale", "replace"}
 # the keys each kind of entry may hold: a misspelt key (say `ends`) would otherwise be ignored unseen
 _ENTRY_KEYS = {"set": {"table", "names", "values", "start", "end"}, "remove": {"table", "names"},
                "add": {"table", "rows"}, "scale": {"series", "columns", "factor", "start", "end"},

@@ -85,8 +85,8 @@ def add_capacity(ctx: Context, component: str, table: pd.DataFrame, scale: float
         pos = e.pos
         e.var = ctx.lp.add_variables(f"capacity_{component}", table.index[pos], table[lo].to_numpy()[pos] * scale,
                                      table[hi].to_numpy()[pos] * scale, hours=1)
-        constant = np.zeros(ctx.T)
-        constant[-1] = -float(cc[pos] @ e.existing[pos])  # capital_cost * (cap - existing): the constant part
+        constant = np.zeros((ctx.T, len(pos)))
+        constant[-1] = -cc[pos] * e.existing[pos]  # capital_cost * (cap - existing): the constant part
         ctx.lp.add_cost(e.var, cc[pos][None, :] / scale, "investment_cny", INVESTMENT, constant=constant)
     return e
 
@@ -104,7 +104,7 @@ def add_ratings(ctx: Context, name: str, e: Expansion, x_idx: np.ndarray, pu, up
         return None
     T = x_idx.shape[0]
     pu = np.broadcast_to(np.asarray(pu, float), x_idx.shape)[:, cols]
-    rb = ctx.lp.add_rows(name, e.names[at[cols]], *((-np.inf, 0.0) if upper else (0.0, np.inf)))
+    rb = ctx.lp.add_rows(name, e.names[at[cols]], *((-np.inf, 0.0) if upper else (0.0, np.inf)), hours=T)
     ctx.lp.add_coeffs(rb.idx, x_idx[:, cols], 1.0)
     ctx.lp.add_coeffs(rb.idx, e.cap_idx(T, at[cols]), -pu)  # both sides in LP units
     e.ratings += (name,)

@@ -71,7 +71,7 @@ def add_generators(ctx: Context) -> None:
                      ("carbon_cny", COST, ctx.options.carbon_price * co2 * internal),
                      # curtailment, pen * (avail - p), is -pen on p and a constant: no curtailment variable
                      ("curtailment_cny", PENALTY, -curt_pen)],
-                 w, constant=(w * curt_pen * cap.free(avail, 0.0)).sum(axis=1), constant_label="curtailment_cny")
+                 w, constant=w * curt_pen * cap.free(avail, 0.0), constant_label="curtailment_cny")
     if cap.var is not None and curt_pen[cap.pos].any():  # an extendable unit's availability grows with it
         lp.add_cost(cap.var, (w * curt_pen * upper_pu)[:, cap.pos].sum(axis=0)[None, :], "curtailment_cny", PENALTY)
     ctx.inject(p, 1.0, g["bus"])
