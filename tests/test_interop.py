@@ -240,14 +240,6 @@ def test_committable_generator_is_refused(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_extendable_capacity_is_refused(tmp_path, capsys):
-    n = _one_bus()
-    n.add("Generator", "g", bus="a", p_nom=50.0)
-    n.add("Line", "l", bus0="a", bus1="a", x=1.0, s_nom_extendable=True)
-    err = _refused(n, tmp_path, capsys)
-    assert "lines.csv, row l, column s_nom_extendable" in err and "extendable" in err
-
-
 def test_unequal_weightings_are_refused(tmp_path, capsys):
     n = _one_bus(2)
     n.add("Generator", "g", bus="a", p_nom=50.0)

@@ -295,6 +295,10 @@ def _check_units(tables: Mapping[str, pd.DataFrame], problems: list[Problem]) ->
                                     f"{r['volume_initial_hm3']:g} hm3 outside [volume_min_hm3, volume_max_hm3]"))
         if r["production_mw_per_m3s"] <= 0:
             problems.append(Problem("reservoirs.csv", ref, "production_mw_per_m3s", "must be > 0 (MW per m3/s)"))
+    for i, (n, r) in enumerate(tables["transformers"].iterrows()):
+        if r["s_nom"] <= 0:  # its reactance is per unit of its own rating
+            problems.append(Problem("transformers.csv", f"{i + 2} ({n})", "s_nom",
+                                    "must be > 0: a transformer's x is per unit of its s_nom"))
     gs = tables["gas_storages"]
     for i, (n, r) in enumerate(gs.iterrows()):
         if r["inventory_initial_mm3"] > r["working_gas_mm3"]:

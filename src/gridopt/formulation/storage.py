@@ -35,7 +35,8 @@ class Storage:
 
     @property
     def store_ratio(self) -> np.ndarray:
-        """Charge rating per MW of discharge rating (1 where p_nom is 0)."""
+        """Charge rating per MW of discharge rating: p_nom_store / p_nom; 1 where p_nom is 0 (a unit built
+        from nothing charges at its discharge rating)."""
         return np.divide(self.p_nom_store_mw, self.p_nom_mw, out=np.ones(len(self.p_nom_mw)), where=self.p_nom_mw > 0)
 
 

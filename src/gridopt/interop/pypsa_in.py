@@ -7,7 +7,9 @@ What maps to what (PyPSA attribute -> gridopt column; units as in PyPSA, MW, MWh
 - buses: v_nom -> v_nom; region from a ``country`` or ``region`` column, else the one region "pypsa".
 - lines: x (ohm; r for lines on DC buses, as PyPSA's DC sub-networks use it), s_nom, s_max_pu; r, g, b
   are not used by a linear power flow. gridopt computes x / v_nom(bus0)^2 itself, as PyPSA does.
-- transformers: x (pu on s_nom), s_nom, s_max_pu, tap_ratio: x / s_nom * tap_ratio in both tools.
+- transformers: x (pu on s_nom), s_nom, s_max_pu, tap_ratio: x / s_nom * tap_ratio in both tools, with
+  the existing s_nom also for an extendable transformer (an extendable one with s_nom 0 is refused: its
+  reactance would be infinite).
 - standard types (``type``): lines and transformers take x (and r, s_nom of transformers, tap ratio,
   phase shift) from PyPSA's type tables as PyPSA applies them (`pypsa_types`: the folder's
   ``line_types.csv`` / ``transformer_types.csv``, else the installed pypsa package's standard types).
@@ -28,19 +30,34 @@ What maps to what (PyPSA attribute -> gridopt column; units as in PyPSA, MW, MWh
   a bus of its own fed by an inflow generator; a unit whose charge disappears, efficiency_store = 0
   with p_min_pu < 0, also as a free power sink). A spill cost on the own-bus hydro is an objective
   constant, `Imported.constant_cny`.
+- capacity expansion (lines, transformers, links, generators, storage units without inflow):
+  *_nom_extendable, *_nom_min, *_nom_max (a *_nom_set fixes both) and the cost per unit of capacity
+  for the horizon, capital_cost (or overnight_cost annuitised over lifetime at discount_rate and scaled
+  to the horizon's years, objective weightings / 8760 h) plus fom_cost, on every element; gridopt pays
+  it on optimal minus existing capacity of extendable elements, as PyPSA (nothing at fixed capacities).
+  Where p_nom is rescaled (limits beyond 1 pu, a storage unit's p_max_pu) the bounds scale with it and
+  the cost per MW inversely. Refused: modular expansion (*_nom_mod), extendable storage units with
+  inflow or whose charge disappears (the reservoir volume, water stores, turbine, pump and sink are
+  separate capacities in gridopt, PyPSA's follow one p_nom), an extendable storage unit at p_nom 0
+  with p_min_pu != -p_max_pu (gridopt takes the charge-to-dispatch ratio from the existing capacities),
+  extendable price takers (markets have no capacity decision).
 - snapshots: hourly timestamps (others are relabelled as consecutive hours, with a warning); the
   weightings become the ``weighting`` series when PyPSA's objective, generator and store weightings
   are equal (else refused; with storage they must be 1, since gridopt's storage dynamics are hourly).
+  Capital costs are per horizon in both tools, never weighted.
 - global constraints: a CO2 cap (primary_energy on co2_emissions, sense <=) is returned as
   `Imported.carbon_cap_t` with a warning (gridopt takes caps as a run option).
 
 Results PyPSA writes after a solve (p, q, marginal_price, state_of_charge, *_opt, mu_*...) are ignored.
-Anything the LP cannot hold (unit commitment, extendable capacities, other global constraints, shunt
+Anything the LP cannot hold (unit commitment, modular expansion, other global constraints, shunt
 impedances, stores, multi-port links, time-varying limits gridopt has no series for, ...) is refused
 with a `CaseError` naming file, element and attribute, never dropped.
 The imported case's penalties are those of `common.import_penalties`, it has no load shedding
 (``load_shedding = false``) and ``default_hours`` is the number of snapshots, so gridopt's objective
-(plus `Imported.constant_cny`) equals PyPSA's ``Network.optimize()`` objective.
+(plus `Imported.constant_cny`) equals PyPSA's ``Network.optimize()`` objective ``n.objective`` as PyPSA
+computes it by default (``include_objective_constant=True``: the capital cost of existing extendable
+capacity is subtracted, ``n.objective_constant``); solved with ``include_objective_constant=False``,
+PyPSA's objective is higher by that constant.
 """
 
 from __future__ import annotations
@@ -68,12 +85,14 @@ _REFUSED_COMPONENTS = {"stores": "Store components are not supported (use a Stor
 _INF = math.inf
 _NAN = math.nan
 
+# component -> the prefix of its capacity attributes (p_nom, p_nom_extendable, ...)
+_NOM = {"generators": "p", "links": "p", "storage_units": "p", "lines": "s", "transformers": "s"}
+_HOURS_PER_YEAR = 8760.0  # PyPSA's horizon in years: objective weightings / 8760 h
+
 # attribute -> (value at which it is harmless, why any other value is refused)
-_EXTENDABLE = "extendable capacity (capacity expansion) is not supported: gridopt dispatches fixed capacities"
 _REFUSE = {
     "generators": {
         "committable": (False, "committable generators (unit commitment) are not supported"),
-        "p_nom_extendable": (False, _EXTENDABLE),
         "marginal_cost_quadratic": (0.0, "quadratic costs are not supported by the LP"),
         "sign": (1.0, "generators with sign other than 1 are not supported"),
         "e_sum_min": (-_INF, "energy sum limits are not supported"),
@@ -82,7 +101,6 @@ _REFUSE = {
         "maintainable": (False, "maintenance scheduling is not supported"),
     },
     "links": {
-        "p_nom_extendable": (False, _EXTENDABLE),
         "committable": (False, "committable links (unit commitment) are not supported"),
         "marginal_cost_quadratic": (0.0, "quadratic costs are not supported by the LP"),
         "p_set": (_NAN, "fixed flow (p_set) is not supported"),
@@ -92,17 +110,14 @@ _REFUSE = {
         "maintainable": (False, "maintenance scheduling is not supported"),
     },
     "lines": {
-        "s_nom_extendable": (False, _EXTENDABLE),
         "v_ang_min": (-_INF, "angle-difference limits are not supported"),
         "v_ang_max": (_INF, "angle-difference limits are not supported"),
     },
     "transformers": {
-        "s_nom_extendable": (False, _EXTENDABLE),
         "v_ang_min": (-_INF, "angle-difference limits are not supported"),
         "v_ang_max": (_INF, "angle-difference limits are not supported"),
     },
     "storage_units": {
-        "p_nom_extendable": (False, _EXTENDABLE),
         "sign": (1.0, "storage units with sign other than 1 are not supported"),
         "marginal_cost_quadratic": (0.0, "quadratic costs are not supported by the LP"),
         "marginal_cost_storage": (0.0, "costs on the state of charge are not supported"),
@@ -147,11 +162,6 @@ class _Reader(PypsaFolder):
         self.fold_constant_series()
         for comp, checks in _REFUSE.items():
             self.refuse_nondefault(comp, checks)
-        capital = [c for c in ("generators", "links", "lines", "transformers", "storage_units")
-                   if (self.col(c, "capital_cost", 0.0) != 0).any()]
-        if capital:
-            warn(f"capital costs of {', '.join(capital)} are a constant at fixed capacities and are not imported")
-
         buses, regions = self.buses()
         tables: dict[str, pd.DataFrame] = {"buses": buses}
         series: dict[str, pd.DataFrame] = {}
@@ -183,6 +193,49 @@ class _Reader(PypsaFolder):
             df.index = self.index
         net = imported_network(config, tables, series, self.folder)
         return Imported(net, constant_cny=self.constant_cny, carbon_cap_t=cap)
+
+    # ---- capacity expansion ------------------------------------------------------------------
+    def expansion(self, comp: str, scale: float | pd.Series = 1.0) -> pd.DataFrame:
+        """The capacity decision of each element of `comp` as gridopt columns, indexed by name: flag, bounds
+        and capital cost of a capacity that is `scale` times PyPSA's (bounds scale with it, the cost per MW
+        inversely, so that the investment is PyPSA's)."""
+        nom = f"{_NOM[comp]}_nom"
+        c = lambda a, d: self.col(comp, a, d)
+        ext = c(f"{nom}_extendable", False).astype(bool)
+        lo, hi, fixed, modular = (c(f"{nom}_{a}", d).astype(float) for a, d in
+                                  (("min", 0.0), ("max", _INF), ("set", _NAN), ("mod", 0.0)))
+        for name in ext.index[ext]:
+            if modular[name] != 0:
+                self.refuse(comp, name, f"{nom}_mod", f"{modular[name]:g}: modular expansion needs integer "
+                                                      "variables, not supported by the LP")
+            if not math.isnan(fixed[name]) and not lo[name] <= fixed[name] <= hi[name]:
+                self.refuse(comp, name, f"{nom}_set", f"{fixed[name]:g} outside [{nom}_min, {nom}_max] = "
+                            f"[{lo[name]:g}, {hi[name]:g}]: PyPSA's problem is infeasible")
+        pinned = ext & fixed.notna()  # a set capacity is a decision with equal bounds
+        lo, hi = lo.where(~pinned, fixed), hi.where(~pinned, fixed)
+        return pd.DataFrame({f"{nom}_extendable": ext, f"{nom}_min": lo * scale, f"{nom}_max": hi * scale,
+                             "capital_cost": self.capital_cost(comp, ext) / scale})
+
+    def capital_cost(self, comp: str, ext: pd.Series) -> pd.Series:
+        """Cost per unit of capacity for the horizon, as PyPSA charges it: capital_cost, or where given
+        overnight_cost times the annuity factor r / (1 - (1 + r)^-lifetime) (1 / lifetime at r = 0) times the
+        horizon in years; plus fom_cost."""
+        c = lambda a, d: self.col(comp, a, d).astype(float)
+        overnight, rate, life = c("overnight_cost", _NAN), c("discount_rate", _NAN), c("lifetime", _INF)
+        given = overnight.notna()
+        for name in given.index[given & ext & rate.isna()]:
+            self.refuse(comp, name, "discount_rate",
+                        "missing: overnight_cost needs a discount rate to be annuitised")
+        for name in given.index[given & ext & ~(life > 0)]:
+            self.refuse(comp, name, "lifetime", f"{life[name]:g}: overnight_cost needs a positive lifetime")
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            r, n = rate.to_numpy(dtype=float), life.to_numpy(dtype=float)
+            factor = np.where(r == 0, 1.0 / n, r / (1.0 - (1.0 + r) ** -n))
+            factor = np.where(np.isinf(n) & (r != 0), np.maximum(r, 0.0), factor)  # the limit of long lives
+        years = (self.T if self.weights is None else float(np.sum(self.weights))) / _HOURS_PER_YEAR
+        base = c("capital_cost", 0.0).where(~given, overnight * factor * years)
+        return base.fillna(0.0) + c("fom_cost", 0.0)
+
     # ---- components -------------------------------------------------------------------------
     def buses(self) -> tuple[pd.DataFrame, list[str]]:
         b = self.static["buses"]
@@ -214,7 +267,8 @@ class _Reader(PypsaFolder):
         return pd.DataFrame({"name": ln.index, "bus0": self.col("lines", "bus0", ""),
                              "bus1": self.col("lines", "bus1", ""), "x": x, "s_nom": self.col("lines", "s_nom", 0.0),
                              "s_max_pu": self.col("lines", "s_max_pu", 1.0), "carrier": np.where(dc, "DC", "AC"),
-                             "length_km": length.where(length > 0, np.nan)}).reset_index(drop=True)
+                             "length_km": length.where(length > 0, np.nan), **self.expansion("lines")}
+                            ).reset_index(drop=True)
 
     def transformers(self) -> pd.DataFrame:
         t = self.static["transformers"]
@@ -226,9 +280,14 @@ class _Reader(PypsaFolder):
                                    c("tap_position", 0.0)[typed], c("num_parallel", 1.0)[typed]).reindex(t.index)
             x, s_nom = x.where(~typed, v["x"]), s_nom.where(~typed, v["s_nom"])
             tap, shift = tap.where(~typed, v["tap_ratio"]), shift.where(~typed, v["phase_shift"])
+        exp = self.expansion("transformers")
+        for name in t.index[exp["s_nom_extendable"] & (s_nom == 0)]:  # PyPSA's x_pu = x / s_nom is infinite
+            self.refuse("transformers", name, "s_nom",
+                        "0 on an extendable transformer: its reactance x / s_nom is taken at the existing "
+                        "s_nom, which must be > 0")
         return pd.DataFrame({"name": t.index, "bus0": c("bus0", ""), "bus1": c("bus1", ""), "x": x,
                              "s_nom": s_nom, "s_max_pu": c("s_max_pu", 1.0), "tap_ratio": tap,
-                             "phase_shift": shift}).reset_index(drop=True)
+                             "phase_shift": shift, **exp}).reset_index(drop=True)
 
     def types(self, comp: str, typed: pd.Series) -> pd.DataFrame:
         """The standard types `comp` uses (see pypsa_types); unknown types are refused."""
@@ -307,7 +366,8 @@ class _Reader(PypsaFolder):
         return pd.DataFrame({"name": lk.index, "bus0": c("bus0", ""), "bus1": c("bus1", ""), "p_nom": p_nom * scale,
                              "p_max_pu": pmax / scale, "p_min_pu": pmin / scale, "efficiency": eff,
                              "efficiency_reverse": eff, "marginal_cost": mc, "carrier": carrier,
-                             "length_km": length.where(length > 0, np.nan)}).reset_index(drop=True)
+                             "length_km": length.where(length > 0, np.nan), **self.expansion("links", scale)}
+                            ).reset_index(drop=True)
 
     def markets(self, series: dict[str, pd.DataFrame]) -> pd.DataFrame:
         """Generators that are price takers become gridopt markets (removed from the generators).
@@ -335,6 +395,9 @@ class _Reader(PypsaFolder):
         eff = c("efficiency", 1.0)
         factor = (c("carrier", "").map(co2).fillna(0.0) / eff.where(eff > 0, 1.0))
         bi, si = g.index[buyer], g.index[seller]
+        for name in g.index[(buyer | seller) & c("p_nom_extendable", False).to_numpy()]:
+            self.refuse("generators", name, "p_nom_extendable",
+                        "True on a price taker (imported as a gridopt market, whose limits are fixed)")
         m = pd.DataFrame({"name": list(bi) + list(si), "bus": list(c("bus", "")[bi]) + list(c("bus", "")[si]),
                           "buy_max_mw": list(-(pmin * p_nom)[bi]) + [0.0] * len(si),
                           "sell_max_mw": [0.0] * len(bi) + list((pmax * p_nom)[si]),
@@ -382,7 +445,8 @@ class _Reader(PypsaFolder):
                              "p_min_pu": (static_min / scale).clip(0, 1), "marginal_cost": c("marginal_cost", 0.0),
                              "co2_t_per_mwh": co2, "ramp_limit_up": c("ramp_limit_up", np.nan) / scale,
                              "ramp_limit_down": c("ramp_limit_down", np.nan) / scale,
-                             "p_init": c("p_init", np.nan)}).reset_index(drop=True)
+                             "p_init": c("p_init", np.nan), **self.expansion("generators", sc)}
+                            ).reset_index(drop=True)
 
     def loads(self, series: dict[str, pd.DataFrame]) -> None:
         ld = self.static["loads"]

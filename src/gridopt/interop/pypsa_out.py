@@ -5,9 +5,14 @@ The files follow the layout ``export_to_csv_folder`` writes (``snapshots.csv`` w
 order). PyPSA itself is not needed. What is exact and what is approximated:
 
 - buses (with their region in a ``region`` column), lines, transformers: as they are.
+- capacity expansion: the extendable flag, min and max of lines, transformers (s_nom_*), links,
+  generators and storage units (p_nom_*) and every element's capital_cost, as they are (the same
+  names and meaning: cost per unit of capacity for the horizon, paid on optimal minus existing capacity
+  of extendable elements). PyPSA keeps a transformer's reactance at its existing s_nom, as gridopt.
 - links: one-way links and lossless two-way links without a marginal cost as they are; other two-way
   links as two one-way PyPSA links (``<name>`` forward, ``<name>_reverse`` with efficiency_reverse),
-  which is exact (PyPSA's single variable would create energy on lossy reverse flow).
+  which is exact (PyPSA's single variable would create energy on lossy reverse flow) at a fixed
+  capacity; an extendable one is extended forward only (warning: PyPSA cannot tie the two capacities).
 - generators: marginal_cost = marginal_cost + fuel_price * heat_rate + carbon_price * co2_t_per_mwh (units
   inside a region), so the carbon price is folded into the cost; availability series as p_max_pu,
   must-run series (and p_min_pu of non-committable units) as p_min_pu; ramp limits and p_init kept.
@@ -18,12 +23,13 @@ order). PyPSA itself is not needed. What is exact and what is approximated:
 - markets: selling as a generator at sell_price, buying as a generator with p_min_pu = -1, p_max_pu = 0
   at buy_price (its negative output earns the price), prices as marginal_cost series.
 - storage units: as they are (state_of_charge_initial times 1 - standing_loss, since PyPSA starts from
-  it without a loss).
+  it without a loss; p_min_pu = -p_nom_store / p_nom, -1 at p_nom 0 as gridopt's charge rating follows).
 - hydro reservoirs: StorageUnits in energy units (warning): 1 hm3 of water is coefficient / 0.0036 MWh,
   inflow in MW = inflow_m3s * coefficient, energy capacity from volume_max_hm3 - volume_min_hm3,
   spill_cost = the spill penalty (per MWh of the store's energy: exact for reservoirs without a
   downstream reservoir, whose cascade energy is their own coefficient); cascades, rule curves, ecological flow, end targets and spill
-  limits are not represented.
+  limits are not represented. An extendable turbine is exported at its existing capacity (warning: a
+  StorageUnit's energy would grow with its p_nom, the reservoir's volume does not).
 - left out with a warning: the gas system, interfaces, reserves, export contract minimums, elastic
   penalties (curtailment), snapshot weightings on storage (PyPSA scales storage by them, gridopt not).
 """
@@ -43,8 +49,18 @@ from ..units import HM3_PER_M3S_HOUR
 from .common import prepare_output, warn, write_atomic_folder
 
 # PyPSA's defaults, written where a row of a mixed table leaves a column empty
-_DEFAULTS = {"generators": {"p_max_pu": 1.0, "p_min_pu": 0.0, "efficiency": 1.0, "marginal_cost": 0.0},
-             "storage_units": {"spill_cost": 0.0, "standing_loss": 0.0, "marginal_cost": 0.0}}
+_EXPANSION_DEFAULTS = {"p_nom_extendable": False, "p_nom_min": 0.0, "p_nom_max": np.inf, "capital_cost": 0.0}
+_DEFAULTS = {"generators": {"p_max_pu": 1.0, "p_min_pu": 0.0, "efficiency": 1.0, "marginal_cost": 0.0,
+                            **_EXPANSION_DEFAULTS},
+             "storage_units": {"spill_cost": 0.0, "standing_loss": 0.0, "marginal_cost": 0.0,
+                               **_EXPANSION_DEFAULTS},
+             "links": _EXPANSION_DEFAULTS}
+
+
+def expansion(table: pd.DataFrame, nom: str) -> dict[str, pd.Series]:
+    """The capacity-expansion columns of a gridopt table, under PyPSA's names (the same as gridopt's)."""
+    return {f"{nom}_extendable": table[f"{nom}_extendable"].astype(bool), f"{nom}_min": table[f"{nom}_min"],
+            f"{nom}_max": table[f"{nom}_max"], "capital_cost": table["capital_cost"]}
 
 
 def export_pypsa(net: Network, folder: str | os.PathLike, force: bool = False) -> Path:
@@ -94,11 +110,12 @@ class _Writer:
         ln = net.active("lines")
         self.add("lines", pd.DataFrame({"bus0": ln["bus0"], "bus1": ln["bus1"], "x": ln["x"], "r": 0.0,
                                         "s_nom": ln["s_nom"], "s_max_pu": ln["s_max_pu"],
-                                        "length": ln["length_km"].fillna(0.0), "carrier": "AC"}))
+                                        "length": ln["length_km"].fillna(0.0), "carrier": "AC",
+                                        **expansion(ln, "s_nom")}))
         tr = net.active("transformers")
         self.add("transformers", pd.DataFrame({"bus0": tr["bus0"], "bus1": tr["bus1"], "x": tr["x"], "r": 0.0,
                                                "s_nom": tr["s_nom"], "s_max_pu": tr["s_max_pu"],
-                                               "tap_ratio": tr["tap_ratio"]}))
+                                               "tap_ratio": tr["tap_ratio"], **expansion(tr, "s_nom")}))
         lk = net.active("links")
         eff_r = lk["efficiency_reverse"].fillna(lk["efficiency"])
         two_way = lk["p_min_pu"] < 0
@@ -106,15 +123,22 @@ class _Writer:
         carrier = lk["carrier"].replace("", "DC")
         fwd = pd.DataFrame({"bus0": lk["bus0"], "bus1": lk["bus1"], "p_nom": lk["p_nom"], "p_max_pu": lk["p_max_pu"],
                             "p_min_pu": lk["p_min_pu"].where(simple, 0.0), "efficiency": lk["efficiency"],
-                            "marginal_cost": lk["marginal_cost"], "carrier": carrier})
+                            "marginal_cost": lk["marginal_cost"], "carrier": carrier,
+                            **expansion(lk, "p_nom")})
         self.add("links", fwd)
         split = lk[~simple]
         if len(split):
+            # the reverse half keeps the existing capacity: a second decision would let PyPSA extend it apart
             rev = pd.DataFrame({"bus0": split["bus1"], "bus1": split["bus0"], "p_nom": split["p_nom"],
                                 "p_max_pu": -split["p_min_pu"], "p_min_pu": 0.0, "efficiency": eff_r[~simple],
                                 "marginal_cost": split["marginal_cost"], "carrier": carrier[~simple]})
             rev.index = split.index + "_reverse"
             self.add("links", rev)
+            grown = split.index[split["p_nom_extendable"].astype(bool)]
+            if len(grown):
+                warn("extendable two-way links exported as two one-way links, extended forward only (PyPSA "
+                     "cannot tie their capacities; the reverse one keeps the existing p_nom): "
+                     + ", ".join(grown))
 
     def generators(self) -> pd.DataFrame | None:
         net, cfg = self.net, self.net.config
@@ -139,7 +163,7 @@ class _Writer:
         must = self.values("must_run_pu", g.index)
         lower = np.maximum(must, np.where(committable, 0.0, g["p_min_pu"].to_numpy())[None, :])
         lower = np.minimum(lower, avail_pu)
-        has_avail = net.series.get("p_max_pu") is not None and g.index.isin(net.series["p_max_pu"].columns)
+        has_avail = g.index.isin(net.series["p_max_pu"].columns if "p_max_pu" in net.series else [])
         varying_min = (lower != lower.iloc[0]).any(axis=0).to_numpy() | g.index.isin(
             net.series["must_run_pu"].columns if "must_run_pu" in net.series else [])
         static_min = lower.iloc[0].where(~varying_min, 0.0) if self.T else g["p_min_pu"] * 0
@@ -150,7 +174,8 @@ class _Writer:
         self.add("generators", pd.DataFrame({
             "bus": g["bus"], "carrier": g["carrier"], "p_nom": g["p_nom"], "p_max_pu": g["p_max_pu"],
             "p_min_pu": static_min, "marginal_cost": mc, "ramp_limit_up": g["ramp_limit_up"],
-            "ramp_limit_down": g["ramp_limit_down"], "p_init": g["p_init"], "efficiency": 1.0}))
+            "ramp_limit_down": g["ramp_limit_down"], "p_init": g["p_init"], "efficiency": 1.0,
+            **expansion(g, "p_nom")}))
         if has_avail.any():
             self.add_series("generators", "p_max_pu", avail_pu.loc[:, has_avail])
         if varying_min.any():
@@ -210,14 +235,14 @@ class _Writer:
         if len(su) == 0:
             return
         p_store = su["p_nom_store"].fillna(su["p_nom"])
-        pmin = -(p_store / su["p_nom"].replace(0, np.nan)).fillna(0.0)
+        pmin = -(p_store / su["p_nom"].replace(0, np.nan)).fillna(1.0)  # charge rating per MW, 1 at p_nom 0
         self.add("storage_units", pd.DataFrame({
             "bus": su["bus"], "carrier": su["carrier"], "p_nom": su["p_nom"], "p_min_pu": pmin,
             "max_hours": su["max_hours"], "efficiency_store": su["efficiency_store"],
             "efficiency_dispatch": su["efficiency_dispatch"], "standing_loss": su["standing_loss"],
             "cyclic_state_of_charge": su["cyclic_state_of_charge"],
             "state_of_charge_initial": su["state_of_charge_initial"] * (1 - su["standing_loss"]),
-            "marginal_cost": su["marginal_cost"]}))
+            "marginal_cost": su["marginal_cost"], **expansion(su, "p_nom")}))
 
     def reservoirs(self) -> None:
         net = self.net
@@ -237,6 +262,10 @@ class _Writer:
             "efficiency_store": 1.0, "efficiency_dispatch": 1.0, "cyclic_state_of_charge": False,
             "state_of_charge_initial": (res["volume_initial_hm3"] - res["volume_min_hm3"]) * mwh_per_hm3,
             "spill_cost": spill, "marginal_cost": res["marginal_cost"]}))
+        grown = res.index[res["p_nom_extendable"].astype(bool)]
+        if len(grown):
+            warn("extendable reservoir turbines exported at their existing capacity (a StorageUnit's energy "
+                 "would grow with its p_nom, a reservoir's volume does not): " + ", ".join(grown))
         self.add_series("storage_units", "inflow", self.values("inflow_m3s", res.index) * coef.to_numpy())
         for name, r in res.iterrows():
             lost = []

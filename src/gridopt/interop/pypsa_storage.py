@@ -28,6 +28,14 @@ marginal_cost * p_dispatch + spill_cost * spill. Four shapes:
 - p_min_pu < 0 with efficiency_store = 0 (PyPSA's default p_min_pu on hydro): the charge disappears, so
   the unit is also a free power sink of -p_min_pu * p_nom MW: a market `NAME:sink` at its bus buying
   that much at price 0.
+
+An extendable unit (p_nom_extendable: dispatch, charge and energy all follow one p_nom) is exact as a
+gridopt storage unit: p_nom scaled by p_max_pu as above, so its bounds by p_max_pu and its capital cost
+by 1 / p_max_pu; the charge rating and the energy follow in the ratios p_nom_store / p_nom and max_hours.
+Every other shape splits the unit into elements of their own capacity (a reservoir volume, a water store,
+turbine and pump links, a sink market), so an extendable unit with inflow or whose charge disappears is
+refused, and so is one at p_nom 0 whose charge rating is not its dispatch rating (gridopt reads the
+ratio from the existing p_nom_store / p_nom).
 """
 
 from __future__ import annotations
@@ -103,8 +111,10 @@ def storage_units(r, tables: dict[str, pd.DataFrame],
     _refuse(r, u)
     has_inflow = ((u.inflow > 0).any(axis=0) if len(u.index) else pd.Series(dtype=bool)).reindex(
         u.index, fill_value=False)
+    expansion = r.expansion("storage_units", u.p_max_pu)
+    _refuse_extendable(r, u, expansion["p_nom_extendable"], has_inflow)
     own_bus = has_inflow & (u.cyclic | u.pumps | (u.standing_loss > 0))
-    st = _plain_storage(u, u.index[~has_inflow.to_numpy()])
+    st = _plain_storage(u, u.index[~has_inflow.to_numpy()], expansion)
     hyd = u.index[(has_inflow & ~own_bus).to_numpy()]
     res, spill_pen = _reservoirs(r, u, hyd, series)
     wat = u.index[own_bus.to_numpy()]
@@ -132,7 +142,26 @@ def _refuse(r, u: _Units) -> None:
             r.refuse("storage_units", name, "spill_cost", f"{u.spill_cost[name]:g}: must be >= 0")
 
 
-def _plain_storage(u: _Units, sto: pd.Index) -> pd.DataFrame:
+def _refuse_extendable(r, u: _Units, ext: pd.Series, has_inflow: pd.Series) -> None:
+    """Extendable units that only the plain mapping holds, and that one only with a ratio it can read."""
+    ext, inflow, sinks = ext.to_numpy(dtype=bool), has_inflow.to_numpy(dtype=bool), u.index.isin(u.sinks)
+    for name in u.index[ext & inflow]:
+        r.refuse("storage_units", name, "p_nom_extendable",
+                 "True on a unit with inflow: its energy, turbine and pump follow p_nom in PyPSA, but are "
+                 "separate capacities in gridopt's reservoirs and water stores")
+    for name in u.index[ext & ~inflow & sinks]:
+        r.refuse("storage_units", name, "p_nom_extendable", "True on a unit whose charge disappears "
+                 "(efficiency_store 0, p_min_pu < 0): the free sink it is imported as has a fixed size")
+    pmin, pmax = u.p_min_pu.to_numpy(dtype=float), u.p_max_pu.to_numpy(dtype=float)
+    ratio_lost = ext & (u.p_nom.to_numpy(dtype=float) == 0) & ~np.isclose(-pmin, pmax) & ~sinks & ~inflow
+    for name in u.index[ratio_lost]:
+        r.refuse("storage_units", name, "p_nom",
+                 f"0 on an extendable unit with p_min_pu {u.p_min_pu[name]:g} and p_max_pu "
+                 f"{u.p_max_pu[name]:g}: gridopt's charge rating follows p_nom in the ratio of the existing "
+                 "capacities, which needs p_nom > 0 (or p_min_pu = -p_max_pu)")
+
+
+def _plain_storage(u: _Units, sto: pd.Index, expansion: pd.DataFrame) -> pd.DataFrame:
     """Units without inflow as gridopt storage units."""
     return pd.DataFrame({"name": sto, "bus": u.bus[sto], "carrier": u.carrier[sto].replace("", "storage"),
                          "p_nom": (u.p_nom * u.p_max_pu)[sto], "p_nom_store": u.store_mw[sto],
@@ -140,7 +169,7 @@ def _plain_storage(u: _Units, sto: pd.Index) -> pd.DataFrame:
                          "efficiency_store": u.eff_store.where(u.eff_store > 0, 1.0)[sto],
                          "efficiency_dispatch": u.eff_dispatch[sto], "standing_loss": u.standing_loss[sto],
                          "cyclic_state_of_charge": u.cyclic[sto], "state_of_charge_initial": u.soc_start[sto],
-                         "marginal_cost": u.marginal_cost[sto]})
+                         "marginal_cost": u.marginal_cost[sto], **expansion.loc[sto]})
 
 
 def _reservoirs(r, u: _Units, hyd: pd.Index, series: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, float]:
