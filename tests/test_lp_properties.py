@@ -14,8 +14,8 @@ from scipy.optimize import linprog
 from tiny import series
 
 import gridopt
+from gridopt.formulation.capacity import fixed_capacities
 from gridopt.network import Network
-from gridopt.schema import EXTENDABLE
 from gridopt.units import HM3_PER_M3S_HOUR, KCM_PER_MM3
 
 EXTERNAL = "external"  # the region of buses outside every region
@@ -472,29 +472,8 @@ def check_gas(net: Network, r) -> None:
 
 
 def at_optimum(net: Network, r) -> tuple[Network, float]:
-    """The case with every extendable element at its reported optimal capacity (what follows a capacity in a
-    fixed ratio scaled with it, a transformer's per-unit reactance too, so its ohmic value stays), and the
-    investment that costs: capital_cost x (optimal - existing)."""
-    cap = r.capacities
-    ext = cap[cap["extendable"].astype(bool)] if len(cap) else cap
-    if not len(ext):
-        return net, 0.0
-    tables = {k: v.copy() for k, v in net.tables.items()}
-    follow = {"storage_units": ["p_nom_store"], "pipelines": ["capacity_reverse_mm3_per_h"],
-              "gas_storages": ["injection_max_mm3_per_h", "withdrawal_max_mm3_per_h"], "transformers": ["x"]}
-    invest = 0.0
-    for _, row in ext.iterrows():
-        t = tables[row["component"]]
-        nom = EXTENDABLE[row["component"]][0]
-        value = (row["optimal_mw"] if pd.notna(row["optimal_mw"]) else row["optimal_mm3_per_day"] / 24
-                 if pd.notna(row["optimal_mm3_per_day"]) else row["optimal_mm3"])
-        old = float(t.at[row["element"], nom])
-        invest += float(t.at[row["element"], "capital_cost"]) * (value - old)
-        for col in follow.get(row["component"], []):
-            if old > 0:
-                t.at[row["element"], col] = t.at[row["element"], col] * value / old
-        t.at[row["element"], nom] = value
-    return net.replace(tables=tables), invest
+    """The case with every extendable element at its reported optimal capacity, and the investment that costs."""
+    return fixed_capacities(net, r.capacities)
 
 
 def check_physics(net: Network, r, carbon_price: float | None = None) -> None:

@@ -69,3 +69,18 @@ def test_plan_2030_short_form_builds_something_and_its_regions_add_up(tmp_path):
     total = sum(v["total_cny"] for v in s["by_region"].values())
     assert total == pytest.approx(s["objective_cny"], rel=1e-9)
     assert sum(v["investment_cny"] for v in s["by_region"].values()) == pytest.approx(s["investment_cny"], rel=1e-9)
+
+
+def test_a_plan_is_re_dispatched_with_its_capacities_fixed(tmp_path):
+    import json
+
+    from gridopt.cli import main
+    case = gridopt.write_case(two_regions(), tmp_path / "c")
+    assert main(["run", str(case), "--out", str(tmp_path / "plan")]) == 0
+    plan = json.loads((tmp_path / "plan" / "summary.json").read_text())
+    assert plan["capacity_built"]["lines"]["l"] == pytest.approx(60.0)
+    assert main(["run", str(case), "--capacities", str(tmp_path / "plan"), "--out", str(tmp_path / "again")]) == 0
+    again = json.loads((tmp_path / "again" / "summary.json").read_text())
+    assert again["capacity_built"] == {} and again["investment_cny"] == 0.0
+    assert again["objective_cny"] == pytest.approx(plan["objective_cny"] - plan["investment_cny"])
+    assert main(["run", str(case), "--capacities", str(tmp_path), "--out", str(tmp_path / "x")]) == 2

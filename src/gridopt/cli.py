@@ -60,6 +60,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see '{self.prog} --help')\n")
 
 
+def _add_capacities_opt(p) -> None:
+    p.add_argument("--capacities", default=None, metavar="RUN",
+                   help="fix every extendable element at the optimal capacity of an earlier run's results folder "
+                        "(its capacities.parquet): re-dispatch a plan on other weather or hydrology")
+
+
 def _add_periods_opts(p) -> None:
     p.add_argument("--periods", default="", metavar="SPEC",
                    help="solve the year as one LP over representative periods: typical-days:K or weeks:K, "
@@ -81,6 +87,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="results folder (default results/<case>[_<scenario>])")
     p.add_argument("--force", action="store_true", help="replace the results folder if it exists")
     _add_periods_opts(p)
+    _add_capacities_opt(p)
     p.add_argument("--solver", choices=["highs", "pyomo"], default="highs",
                    help="highs: sparse fast path (default); pyomo: the pyomo twin model via HiGHS")
     p.add_argument("--algorithm", choices=["auto", "ipx", "hipo", "simplex"], default="auto",
@@ -173,6 +180,15 @@ def _load(args) -> object:
     from .casefiles import load_case
     net = load_case(args.case)
     net = net.with_scenario(args.scenario) if args.scenario else net
+    if getattr(args, "capacities", None):
+        import pandas as pd
+
+        from .formulation.capacity import fixed_capacities
+        path = Path(args.capacities) / "capacities.parquet"
+        if not path.exists():
+            raise UsageError(f"--capacities {args.capacities}: no capacities.parquet there (a results folder of run)")
+        net, invest = fixed_capacities(net, pd.read_parquet(path))
+        _progress(f"capacities fixed at those of {args.capacities} (its investment, {invest:,.0f} CNY, not counted)")
     if getattr(args, "periods", None) is None:
         return net
     from .periods import with_periods

@@ -213,3 +213,34 @@ def built_capacity(capacities: pd.DataFrame) -> dict[str, dict[str, float]]:
         for comp, sub in ext[ext[col].notna()].groupby("component", sort=False):
             out.setdefault(str(comp), {}).update({str(k): float(v) for k, v in zip(sub["element"], sub[col])})
     return out
+
+
+# what follows a capacity in a fixed ratio, scaled with it when the capacity is fixed (a transformer's
+# per-unit reactance too, so that its ohmic value stays)
+FOLLOWERS = {"storage_units": ("p_nom_store",), "pipelines": ("capacity_reverse_mm3_per_h",),
+             "gas_storages": ("injection_max_mm3_per_h", "withdrawal_max_mm3_per_h"), "transformers": ("x",)}
+
+
+def fixed_capacities(net, capacities: pd.DataFrame):
+    """`net` with every element of a `capacities` table (as a run writes it) at its optimal capacity and no
+    longer extendable: a plan re-dispatched on other weather or hydrology. Returns (network, investment of
+    the plan in CNY, which the fixed network no longer counts)."""
+    ext = capacities[capacities["extendable"].astype(bool)] if len(capacities) else capacities
+    tables = {k: v.copy() for k, v in net.tables.items()}
+    invest = 0.0
+    for _, row in ext.iterrows():
+        comp, name = row["component"], row["element"]
+        t = tables[comp]
+        if name not in t.index:
+            continue
+        nom, flag, _, _ = EXTENDABLE[comp]
+        value = (row["optimal_mw"] if pd.notna(row["optimal_mw"]) else row["optimal_mm3_per_day"] / 24.0
+                 if pd.notna(row["optimal_mm3_per_day"]) else row["optimal_mm3"])
+        old = float(t.at[name, nom])
+        invest += float(t.at[name, "capital_cost"]) * (value - old)
+        for col in FOLLOWERS.get(comp, ()):
+            if old > 0:
+                t.at[name, col] = t.at[name, col] * value / old
+        t.at[name, nom] = value
+        t.at[name, flag] = False
+    return net.replace(tables=tables), invest
