@@ -14,7 +14,7 @@ from .accounts import region_accounts
 from .checks import check_tables
 from .errors import SolveError, UsageError
 from .formulation import build_lp
-from .formulation.capacity import built_capacity, investment_warnings
+from .formulation.capacity import built_capacity, changed_capacity, investment_warnings
 from .formulation.context import Context
 from .formulation.emissions import carbon_price_covers, imported_emissions_summary
 from .lp import OBJ_SCALE
@@ -195,6 +195,7 @@ def summarise(ctx: Context, sol: Solution, t: dict[str, pd.DataFrame], parts: di
         # objective_cny = cost_total_cny + penalties_total_cny + investment_cny + the other terms
         "investment_cny": float(sum(np.sum(v) for v in parts["investment"].values())),
         "capacity_built": built_capacity(t["capacities"]),
+        "capacity_changed": changed_capacity(t["capacities"]),  # [existing, optimal] where they differ
         "water_in_transit_hm3": parts["water_in_transit_hm3"],
         "hydro_initial_volume_hm3": dict(zip(ctx.hydro.table.index, map(float, ctx.hydro.volume_initial_hm3))),
         "end_target_shortfall_hm3": float(parts["end_shortfall_hm3"].sum()),

@@ -70,10 +70,14 @@ def summary_text(s: dict) -> str:
         lines.append(f"  shadow carbon price  {k}: {v:,.2f} CNY/t")
     built = s.get("capacity_built", {})
     if built:
-        lines.append("  capacity decided (capacities.parquet: existing, optimal, value per unit)")
-        for comp, elements in built.items():
+        grown = s.get("capacity_changed", {})
+        n = sum(len(v) for v in built.values())
+        k = sum(len(v) for v in grown.values())
+        lines.append(f"  capacity decided: {k} of {n} extendable elements changed (capacities.parquet: existing, "
+                     "optimal, value per unit)")
+        for comp, elements in grown.items():
             unit = {"pipelines": "Mm3/day", "gas_storages": "Mm3"}.get(comp, "MW")
-            lines += [f"    {comp:<14}{name:<28}{v:>14,.1f} {unit}" for name, v in elements.items()]
+            lines += [f"    {comp:<14}{name:<28}{a:>12,.1f} -> {b:,.1f} {unit}" for name, (a, b) in elements.items()]
     return "\n".join(lines)
 
 

@@ -205,6 +205,19 @@ def corridor_values(ctx: Context, tables: dict[str, pd.DataFrame]) -> pd.DataFra
     return out
 
 
+def changed_capacity(capacities: pd.DataFrame, tol: float = 1e-6) -> dict[str, dict[str, list[float]]]:
+    """[existing, optimal] of each extendable element whose capacity changed, by component."""
+    out: dict[str, dict[str, list[float]]] = {}
+    ext = capacities[capacities["extendable"].astype(bool)]
+    for unit in ("mw", "mm3_per_day", "mm3"):
+        a, b = ext[f"existing_{unit}"], ext[f"optimal_{unit}"]
+        sub = ext[b.notna() & ((b - a).abs() > tol * np.maximum(1.0, a.abs()))]
+        for comp, part in sub.groupby("component", sort=False):
+            out.setdefault(str(comp), {}).update({str(e): [float(x), float(y)] for e, x, y in
+                                                  zip(part["element"], part[f"existing_{unit}"], part[f"optimal_{unit}"])})
+    return out
+
+
 def built_capacity(capacities: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Optimal capacity of each extendable element, by component (units as in the capacities table)."""
     out: dict[str, dict[str, float]] = {}
