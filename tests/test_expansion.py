@@ -1,4 +1,5 @@
-"""Capacity expansion on hand-computable networks: what is built, what it costs, and what capacity is worth."""
+"""Capacity expansion on hand-computable networks: what is built, what it costs, and what capacity is worth.
+Every solve runs both paths (`tiny.solve`: the pyomo twin must give the same objective) and checks physics."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def two_bus(load, line: dict | None = None, weights=None, extra: dict | None = N
 def test_line_is_built_while_the_price_difference_it_removes_pays_its_capital_cost():
     # at capacity x the line is congested in the hours with load > x, each worth DEAR - CHEAP per MW and hour:
     # 2 h x 40 = 80 CNY/MW above 60 MW of load... x stops where the hours left are worth less than 60
-    r = solve(two_bus([80, 60, 30], {"s_nom_extendable": True, "capital_cost": 60.0}), twin=False)
+    r = solve(two_bus([80, 60, 30], {"s_nom_extendable": True, "capital_cost": 60.0}))
     cap = r.capacities.set_index("element")
     assert cap.at["l", "optimal_mw"] == pytest.approx(60.0)
     assert cap.at["l", "investment_cny"] == pytest.approx(60.0 * (60 - 40))
@@ -52,25 +53,23 @@ def test_line_is_built_while_the_price_difference_it_removes_pays_its_capital_co
 def test_weightings_scale_the_operating_value_but_never_the_capital_cost():
     # the same three hours standing for 100 h each: every MW is worth 100x more, the capital cost is not
     # pro-rated, so at 6000 CNY/MW the line is built to the same 60 MW
-    r = solve(two_bus([80, 60, 30], {"s_nom_extendable": True, "capital_cost": 6000.0}, weights=[100, 100, 100]),
-              twin=False)
+    r = solve(two_bus([80, 60, 30], {"s_nom_extendable": True, "capital_cost": 6000.0}, weights=[100, 100, 100]))
     assert r.capacities.set_index("element").at["l", "optimal_mw"] == pytest.approx(60.0)
     assert r.summary["investment_cny"] == pytest.approx(6000.0 * 20)
     assert any("not a year" in w for w in r.summary["warnings"])
     year = solve(two_bus([80, 60, 30], {"s_nom_extendable": True, "capital_cost": 6000.0},
-                         weights=[2920, 2920, 2920]), twin=False)
+                         weights=[2920, 2920, 2920]))
     assert not any("not a year" in w for w in year.summary["warnings"])
 
 
 def test_capacity_worth_less_than_it_costs_is_retired_and_the_investment_is_negative():
     # 150 CNY/MW against at most 3 h x 40 = 120 CNY/MW of value: with no minimum the LP gives the line up
-    r = solve(two_bus([80, 60, 30], {"s_nom_extendable": True, "capital_cost": 150.0}), twin=False)
+    r = solve(two_bus([80, 60, 30], {"s_nom_extendable": True, "capital_cost": 150.0}))
     assert r.capacities.set_index("element").at["l", "optimal_mw"] == pytest.approx(0.0, abs=1e-6)
     assert r.summary["investment_cny"] == pytest.approx(-150.0 * 40)
     assert r.summary["objective_cny"] == pytest.approx((80 + 60 + 30) * DEAR - 150.0 * 40)
     # with s_nom_min at the existing rating it stays, worth 2 h x 40 = 80 < 150 CNY/MW
-    kept = solve(two_bus([80, 60, 30], {"s_nom_extendable": True, "capital_cost": 150.0, "s_nom_min": 40.0}),
-                 twin=False)
+    kept = solve(two_bus([80, 60, 30], {"s_nom_extendable": True, "capital_cost": 150.0, "s_nom_min": 40.0}))
     cap = kept.capacities.set_index("element")
     assert cap.at["l", "optimal_mw"] == pytest.approx(40.0)
     assert cap.at["l", "value_cny_per_unit"] == pytest.approx(80.0)
@@ -87,7 +86,7 @@ def test_storage_is_sized_by_arbitrage_against_a_hand_computation():
                     "storage_units": [{"name": "s", "bus": "a", "p_nom": 0, "max_hours": 1, "efficiency_store": 0.9,
                                        "p_nom_extendable": True, "capital_cost": cc}]},
                    {"load_firm_mw": series(2, a=[100, 100]), "p_max_pu": series(2, cheap=[1, 0])}, hours=2)
-    r = solve(case(20.0), twin=False)
+    r = solve(case(20.0))
     built = 100 / 0.9  # enough to serve hour 1 from storage: beyond it a MW earns nothing
     cap = r.capacities.set_index("element")
     assert cap.at["s", "optimal_mw"] == pytest.approx(built)
@@ -95,7 +94,7 @@ def test_storage_is_sized_by_arbitrage_against_a_hand_computation():
     assert r.summary["objective_cny"] == pytest.approx((100 + built) * 10 + 20 * built)
     st = r.storage.set_index("unit")
     assert st["soc_mwh"].max() <= built * (1 + 1e-9)
-    none = solve(case(40.0), twin=False)  # dearer than the 35 CNY a MW earns: nothing built
+    none = solve(case(40.0))  # dearer than the 35 CNY a MW earns: nothing built
     cap = none.capacities.set_index("element")
     assert cap.at["s", "optimal_mw"] == pytest.approx(0.0, abs=1e-6)
     # at its lower bound the value is a subgradient: at least what the first MW earns, at most what it costs
@@ -113,7 +112,7 @@ def test_an_extended_member_raises_its_interface_by_the_rating_it_adds():
                               "interfaces": [{"name": "ab", "limit_mw": 60, "limit_reverse_mw": 60}],
                               "interface_members": [{"interface": "ab", "branch": "l1"},
                                                     {"interface": "ab", "branch": "l2"}]})
-    r = solve(n, twin=False)
+    r = solve(n)
     assert r.capacities.set_index("element").at["l1", "optimal_mw"] == pytest.approx(90.0)
     itf = r.interfaces.iloc[0]
     assert itf["flow_mw"] == pytest.approx(100.0)
@@ -123,7 +122,7 @@ def test_an_extended_member_raises_its_interface_by_the_rating_it_adds():
     fixed = solve(two_bus([120], extra={"lines": [dict(lines[0], s_nom_extendable=False), lines[1]],
                                         "interfaces": [{"name": "ab", "limit_mw": 60, "limit_reverse_mw": 60}],
                                         "interface_members": [{"interface": "ab", "branch": "l1"},
-                                                              {"interface": "ab", "branch": "l2"}]}), twin=False)
+                                                              {"interface": "ab", "branch": "l2"}]}))
     assert fixed.interfaces.iloc[0]["flow_mw"] == pytest.approx(60.0)
 
 

@@ -319,6 +319,11 @@ def _check_extendable(tables: Mapping[str, pd.DataFrame], problems: list[Problem
         refs = _rowrefs(df)
         for i in np.flatnonzero(df[flag].to_numpy(dtype=bool) & (df[lo] > df[hi]).to_numpy()):
             problems.append(Problem(file_of(comp), refs[i], lo, f"{df[lo].iloc[i]:g} above {hi} {df[hi].iloc[i]:g}"))
+        # a negative capital cost pays for building: without a largest capacity the LP would be unbounded
+        for i in np.flatnonzero(df[flag].to_numpy(dtype=bool) & (df["capital_cost"] < 0).to_numpy()
+                                & np.isinf(df[hi].to_numpy(dtype=float))):
+            problems.append(Problem(file_of(comp), refs[i], "capital_cost",
+                                    f"{df['capital_cost'].iloc[i]:g} < 0 needs a finite {hi}"))
         if comp in follow:
             other, what = follow[comp]
             bad = df[flag].to_numpy(dtype=bool) & (df[nom] <= 0).to_numpy() & (df[other].fillna(0.0) > 0).to_numpy()

@@ -210,7 +210,8 @@ def add_links(ctx: Context) -> None:
     else:
         li = links.index[has]
         # a contract above what the link can carry binds at its limit (an extendable link's largest)
-        most = np.where(cap.extendable, links["p_max_pu"].to_numpy() * links["p_nom_max"].to_numpy(), lk.forward_max_mw)
+        pmax = links["p_max_pu"].to_numpy()
+        most = np.where(cap.extendable & (pmax > 0), pmax * links["p_nom_max"].to_numpy(), lk.forward_max_mw)
         cmin = np.minimum(ctx.series("contract_min_mw", li), most[has])
         lk.contract_min_mw = pd.DataFrame(cmin, columns=li)
         short = lp.add_variables("export_shortfall", li, 0.0, cmin, w * ctx.penalty("export_shortfall_cny_per_mwh"),
@@ -251,7 +252,7 @@ def add_interfaces(ctx: Context) -> None:
 def interface_growth(ctx: Context, mem: pd.DataFrame, interfaces: pd.Index) -> pd.DataFrame:
     """Extended members of interfaces: each raises its interface's forward limit by fwd_pu * (cap - existing)
     and the reverse limit by rev_pu * (cap - existing), the rating it adds in that sense (s_max_pu for an AC
-    circuit; p_max_pu or -p_min_pu for a link, by the member's orientation)."""
+    circuit; for a link p_max_pu forward, -p_min_pu * efficiency_reverse in reverse, by its orientation)."""
     rows = []
     for comp in (*AC_COMPONENTS, "links"):
         e = ctx.capacity[comp]
@@ -261,8 +262,9 @@ def interface_growth(ctx: Context, mem: pd.DataFrame, interfaces: pd.Index) -> p
             continue
         pos = e.names.get_indexer(m["branch"])
         c = m["coefficient"].to_numpy()
-        if comp == "links":
-            up, down = t["p_max_pu"].to_numpy()[pos], -t["p_min_pu"].to_numpy()[pos]
+        if comp == "links":  # in reverse a link's p0 is what reaches bus0: efficiency_reverse x its rating
+            up = t["p_max_pu"].to_numpy()[pos]
+            down = -t["p_min_pu"].to_numpy()[pos] * ctx.links.efficiency_reverse[ctx.links.table.index.get_indexer(m["branch"])]
             fwd, rev = np.where(c > 0, up, down), np.where(c > 0, down, up)
         else:
             fwd = rev = t["s_max_pu"].to_numpy()[pos]

@@ -9,13 +9,14 @@ import pyomo.environ as pyo
 from ...formulation.context import Context
 from ...formulation.hydro import cascade_energy, initial_volume
 from ...units import HM3_PER_M3S_HOUR, MWH_PER_HM3_PER_MW_PER_M3S
-from .record import Twin, frame
+from .record import Twin, add_capacity, frame
 
 
 def add_hydro(tw: Twin, ctx: Context) -> None:
     """Release, spill and volume of every reservoir, the volume balance with upstream water arriving after
     its delay, output = release x production coefficient, and the elastic rule curves, ecological flow and
-    end target, their violations priced at the energy the water carries down the cascade.
+    end target, their violations priced at the energy the water carries down the cascade. An extendable
+    station's turbine capacity is a variable: release <= capacity / production coefficient (rows).
 
     Mirrors gridopt.formulation.hydro.
     """
@@ -26,7 +27,11 @@ def add_hydro(tw: Twin, ctx: Context) -> None:
     coef = res["production_mw_per_m3s"].to_dict()
     e = dict(zip(res.index, cascade_energy(res)))  # MW per m3/s down the cascade
     inflow = frame(ctx.series("inflow_m3s", res.index), res.index)
+    cap = add_capacity(tw, "reservoirs", res)
     _add_volume_balance(tw, ctx, res, inflow)
+    m.RX = pyo.Set(initialize=list(cap), ordered=True)
+    m.hydro_turbine_max = pyo.Constraint(m.T, m.RX,
+                                         rule=lambda m, t, r: m.hydro_release[t, r] <= cap[r] / coef[r])
     for r, row in res.iterrows():
         for t in range(ctx.T):
             tw.injections[t, row["bus"]].append(coef[r] * m.hydro_release[t, r])
@@ -35,7 +40,8 @@ def add_hydro(tw: Twin, ctx: Context) -> None:
             region = tw.bus_region[row["bus"]]
             tw.generation[t, region].append(coef[r] * m.hydro_release[t, r])
             if row["provides_reserve"]:
-                tw.headroom[t, region].append(row["p_nom"] - coef[r] * m.hydro_release[t, r])
+                turbine = cap[r] if r in cap else row["p_nom"]
+                tw.headroom[t, region].append(turbine - coef[r] * m.hydro_release[t, r])
     _add_rule_curves(tw, ctx, res, e)
     _add_eco_flow(tw, ctx, res, e)
     _add_end_target(tw, ctx, res, e)
@@ -45,7 +51,9 @@ def _add_volume_balance(tw: Twin, ctx: Context, res: pd.DataFrame, inflow: dict[
     """volume[t] = volume[t-1] + K (inflow + arrivals from upstream - release - spill), K in hm3 per m3/s-hour."""
     m = tw.m
     coef = res["production_mw_per_m3s"].to_dict()
-    m.hydro_release = pyo.Var(m.T, m.R, bounds=lambda m, t, r: (0, res.at[r, "p_nom"] / coef[r]))
+    ext = tw.capacity["reservoirs"]  # extendable turbines: their limit is a row against the capacity
+    m.hydro_release = pyo.Var(m.T, m.R, bounds=lambda m, t, r: (0, None) if r in ext
+                              else (0, res.at[r, "p_nom"] / coef[r]))
     m.hydro_spill = pyo.Var(m.T, m.R, bounds=lambda m, t, r: (
         0, None if np.isinf(res.at[r, "spill_max_m3s"]) else res.at[r, "spill_max_m3s"]))
     m.hydro_volume = pyo.Var(m.T, m.R, bounds=lambda m, t, r: (res.at[r, "volume_min_hm3"],

@@ -12,6 +12,7 @@ import pyomo.environ as pyo
 
 from ...formulation.context import Context
 from ...lp import OBJ_SCALE
+from ...schema import EXTENDABLE
 
 Key = tuple[int, str]  # (hour, bus), (hour, region) or (hour, gas node)
 
@@ -32,6 +33,7 @@ class Twin:
     Each family adds its own components to `m` and appends here: objective terms (CNY, scaled once when the
     objective is set), power injected into the balance of a bus (MW), emissions (t/h) and generation (MW)
     of a region, reserve headroom of a region (MW, constants included), and gas burnt at a node (kcm/h).
+    `capacity` holds, by component, the capacity variable of each extendable element (see `add_capacity`).
     """
 
     m: pyo.ConcreteModel
@@ -44,6 +46,7 @@ class Twin:
     generation: defaultdict[Key, list[Any]] = field(default_factory=_terms)  # (hour, region)
     headroom: defaultdict[Key, list[Any]] = field(default_factory=_terms)  # (hour, region)
     gas_burn: defaultdict[Key, list[Any]] = field(default_factory=_terms)  # (hour, gas node)
+    capacity: dict[str, dict[str, Any]] = field(default_factory=dict)  # component -> element -> variable
 
     @classmethod
     def create(cls, ctx: Context) -> Twin:
@@ -62,6 +65,30 @@ class Twin:
         """Minimise the registered costs, scaled to 10^3 CNY as on the fast path so that duals compare."""
         self.m.objective = pyo.Objective(expr=OBJ_SCALE * sum(self.cost) + OBJ_SCALE * self.offset,
                                          sense=pyo.minimize)
+
+
+def add_capacity(tw: Twin, component: str, table: pd.DataFrame, scale: float = 1.0) -> dict[str, Any]:
+    """Capacity of each extendable element of `table` (``m.capacity_<component>``, in model units: the
+    table's unit times `scale`), between its min and max columns, with capital_cost * (cap - existing) in
+    the objective (negative when the capacity ends below the existing one). Returns element -> variable;
+    every limit that scales with an element's capacity is written against it."""
+    nom, flag, lo, hi = EXTENDABLE[component]
+    ext = list(table.index[table[flag].astype(bool)]) if len(table) else []
+    tw.capacity[component] = {}
+    if not ext:
+        return tw.capacity[component]
+
+    def bounds(m, e):
+        top = table.at[e, hi]
+        return (table.at[e, lo] * scale, None if np.isinf(top) else top * scale)
+    var = pyo.Var(ext, bounds=bounds)
+    setattr(tw.m, f"capacity_{component}", var)
+    for e in ext:
+        # capital cost per table unit, the variable in model units
+        tw.cost.append(table.at[e, "capital_cost"] / scale * var[e])
+        tw.offset -= table.at[e, "capital_cost"] * table.at[e, nom]
+    tw.capacity[component] = {e: var[e] for e in ext}
+    return tw.capacity[component]
 
 
 def gas_network_on(ctx: Context) -> bool:

@@ -37,6 +37,10 @@ def solve_model(m: pyo.ConcreteModel, threads: int | None = 1, time_limit: float
               "maxTimeLimit": "time_limit", "infeasibleOrUnbounded": "infeasible"}.get(tc, "error")
     if status == "optimal":
         m.solutions.load_from(res)
+        if hasattr(m, "rc") and m.rc.import_enabled():
+            # results built without loading carry no per-variable reduced costs: the solver still holds them
+            for v, val in opt.get_reduced_costs().items():
+                m.rc[v] = val
     return {"status": status, "objective_cny": pyo.value(m.objective) / OBJ_SCALE if status == "optimal" else float("nan"),
             "solve_seconds": seconds, "message": tc, "algorithm": opt.highs_options["solver"]}
 
@@ -89,10 +93,11 @@ def _values(comp, block, get) -> np.ndarray:
 
 
 def _reduced_costs(m: pyo.ConcreteModel, lp) -> np.ndarray:
-    """Reduced costs of the variables whose bounds carry shadow prices (flows)."""
+    """Reduced costs of the variables whose bounds carry shadow prices: flows, and capacities (the value of
+    capacity is its capital cost minus its reduced cost)."""
     out = np.zeros(lp.ncols)
-    for name in ("ac_flow", "link_fwd", "link_rev"):
-        if name in lp.variables:
+    for name in ("ac_flow", "link_fwd", "link_rev", *(n for n in lp.variables if n.startswith("capacity_"))):
+        if name in lp.variables and hasattr(m, name):
             b = lp.variables[name]
             out[b.start:b.start + b.size] = _values(getattr(m, name), b, lambda v: m.rc.get(v, 0.0))
     return out

@@ -6,11 +6,13 @@ import numpy as np
 import pyomo.environ as pyo
 
 from ...formulation.context import Context
-from .record import Twin
+from .record import Twin, add_capacity
 
 
 def add_storage(tw: Twin, ctx: Context) -> None:
     """Charge, discharge and state of charge (MW, MWh) with efficiencies, standing loss, cyclic or given start.
+    An extendable unit's capacity variable is its discharge rating; its charge rating follows in the ratio
+    p_nom_store / p_nom and its energy is max_hours times it (rows).
 
     Mirrors gridopt.formulation.storage.
     """
@@ -19,9 +21,21 @@ def add_storage(tw: Twin, ctx: Context) -> None:
     m.S = pyo.Set(initialize=list(su.index), ordered=True)
     store_max = {s: su.at[s, "p_nom_store"] if not np.isnan(su.at[s, "p_nom_store"]) else su.at[s, "p_nom"]
                  for s in su.index}  # pumping power: stated, else the turbine's
-    m.storage_charge = pyo.Var(m.T, m.S, bounds=lambda m, t, s: (0, store_max[s]))
-    m.storage_discharge = pyo.Var(m.T, m.S, bounds=lambda m, t, s: (0, su.at[s, "p_nom"]))
-    m.storage_soc = pyo.Var(m.T, m.S, bounds=lambda m, t, s: (0, su.at[s, "max_hours"] * su.at[s, "p_nom"]))
+    cap = add_capacity(tw, "storage_units", su)
+    # charge rating per MW of discharge rating; 1 where p_nom is 0 (no ratio stated)
+    ratio = {s: store_max[s] / su.at[s, "p_nom"] if su.at[s, "p_nom"] > 0 else 1.0 for s in cap}
+    m.storage_charge = pyo.Var(m.T, m.S, bounds=lambda m, t, s: (0, None) if s in cap else (0, store_max[s]))
+    m.storage_discharge = pyo.Var(m.T, m.S, bounds=lambda m, t, s: (0, None) if s in cap
+                                  else (0, su.at[s, "p_nom"]))
+    m.storage_soc = pyo.Var(m.T, m.S, bounds=lambda m, t, s: (0, None) if s in cap
+                            else (0, su.at[s, "max_hours"] * su.at[s, "p_nom"]))
+    m.SX = pyo.Set(initialize=list(cap), ordered=True)
+    m.storage_charge_max = pyo.Constraint(
+        m.T, m.SX, rule=lambda m, t, s: m.storage_charge[t, s] <= ratio[s] * cap[s])
+    m.storage_discharge_max = pyo.Constraint(
+        m.T, m.SX, rule=lambda m, t, s: m.storage_discharge[t, s] <= cap[s])
+    m.storage_soc_max = pyo.Constraint(
+        m.T, m.SX, rule=lambda m, t, s: m.storage_soc[t, s] <= su.at[s, "max_hours"] * cap[s])
 
     def soc_rule(m, t, s):
         r = su.loc[s]
@@ -36,4 +50,5 @@ def add_storage(tw: Twin, ctx: Context) -> None:
             tw.injections[t, r["bus"]].append(m.storage_discharge[t, s] - m.storage_charge[t, s])
             tw.cost.append(w[t] * r["marginal_cost"] * m.storage_discharge[t, s])
             if r["provides_reserve"]:
-                tw.headroom[t, tw.bus_region[r["bus"]]].append(r["p_nom"] - m.storage_discharge[t, s])
+                rating = cap[s] if s in cap else r["p_nom"]
+                tw.headroom[t, tw.bus_region[r["bus"]]].append(rating - m.storage_discharge[t, s])

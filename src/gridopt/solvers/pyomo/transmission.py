@@ -12,19 +12,32 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ...formulation.context import Context
-from .record import Twin, frame
+from .record import Twin, add_capacity, frame
 
 
 def add_ac_branches(tw: Twin, ctx: Context) -> None:
-    """Flows on lines and transformers within their ratings, tied to the angle difference (MW).
+    """Flows on lines and transformers within their ratings, tied to the angle difference (MW). An
+    extendable circuit's rating is s_max_pu times its capacity variable (rows each way); its reactance stays.
 
     Mirrors gridopt.formulation.transmission.add_ac_branches (with kvl="angles").
     """
     m, net = tw.m, ctx.net
     buses = net.tables["buses"]
-    ac = _ac_branches(net.active("lines"), net.active("transformers"), buses["v_nom"])
+    lines, tr = net.active("lines"), net.active("transformers")
+    ac = _ac_branches(lines, tr, buses["v_nom"])
     m.A = pyo.Set(initialize=list(ac), ordered=True)
-    m.ac_flow = pyo.Var(m.T, m.A, bounds=lambda m, t, a: (-ac[a][2], ac[a][2]))
+    caps = {comp: add_capacity(tw, comp, t) for comp, t in (("lines", lines), ("transformers", tr))}
+    ext = {b for c in caps.values() for b in c}
+    m.ac_flow = pyo.Var(m.T, m.A, bounds=lambda m, t, a: (None, None) if a in ext else (-ac[a][2], ac[a][2]))
+    for comp, table in (("lines", lines), ("transformers", tr)):
+        cap = caps[comp]
+        pu = table["s_max_pu"].to_dict()
+        setattr(m, f"A_{comp}_ext", pyo.Set(initialize=list(cap), ordered=True))
+        idx = getattr(m, f"A_{comp}_ext")
+        setattr(m, f"{comp}_rating_max", pyo.Constraint(
+            m.T, idx, rule=lambda m, t, a, cap=cap, pu=pu: m.ac_flow[t, a] <= pu[a] * cap[a]))
+        setattr(m, f"{comp}_rating_min", pyo.Constraint(
+            m.T, idx, rule=lambda m, t, a, cap=cap, pu=pu: m.ac_flow[t, a] + pu[a] * cap[a] >= 0))
     # reactances divided by their median, so that the angle rows are well scaled
     x_ref = float(np.median([v[3] for v in ac.values()])) if ac else 1.0
     m.theta = pyo.Var(m.T, m.B)
@@ -60,6 +73,7 @@ def reverse_efficiency(links: pd.DataFrame) -> dict[str, float]:
 
 def add_links(tw: Twin, ctx: Context) -> None:
     """One non-negative flow per direction with its efficiency and cost, and export contract minimums (MW).
+    An extendable link's limits each way are p_max_pu and -p_min_pu times its capacity variable (rows).
 
     Mirrors gridopt.formulation.transmission.add_links.
     """
@@ -68,8 +82,16 @@ def add_links(tw: Twin, ctx: Context) -> None:
     m.K = pyo.Set(initialize=list(links.index), ordered=True)
     eff = links["efficiency"].to_dict()
     eff_r = reverse_efficiency(links)
-    m.link_fwd = pyo.Var(m.T, m.K, bounds=lambda m, t, k: (0, links.at[k, "p_nom"] * links.at[k, "p_max_pu"]))
-    m.link_rev = pyo.Var(m.T, m.K, bounds=lambda m, t, k: (0, -links.at[k, "p_nom"] * links.at[k, "p_min_pu"]))
+    cap = add_capacity(tw, "links", links)
+    m.link_fwd = pyo.Var(m.T, m.K, bounds=lambda m, t, k: (0, None) if k in cap
+                         else (0, links.at[k, "p_nom"] * links.at[k, "p_max_pu"]))
+    m.link_rev = pyo.Var(m.T, m.K, bounds=lambda m, t, k: (0, None) if k in cap
+                         else (0, -links.at[k, "p_nom"] * links.at[k, "p_min_pu"]))
+    m.KX = pyo.Set(initialize=list(cap), ordered=True)
+    m.link_rating_fwd = pyo.Constraint(
+        m.T, m.KX, rule=lambda m, t, k: m.link_fwd[t, k] <= links.at[k, "p_max_pu"] * cap[k])
+    m.link_rating_rev = pyo.Constraint(
+        m.T, m.KX, rule=lambda m, t, k: m.link_rev[t, k] <= -links.at[k, "p_min_pu"] * cap[k])
     for k, r in links.iterrows():
         for t in range(ctx.T):
             tw.injections[t, r["bus0"]].append(-m.link_fwd[t, k] + eff_r[k] * m.link_rev[t, k])
@@ -79,13 +101,16 @@ def add_links(tw: Twin, ctx: Context) -> None:
 
 
 def _add_export_contracts(tw: Twin, ctx: Context, links: pd.DataFrame) -> None:
-    """Forward flow plus a priced shortfall reaches the contract minimum (capped at the link's rating)."""
+    """Forward flow plus a priced shortfall reaches the contract minimum, capped at the most the link can
+    carry forward (an extendable link at its largest capacity)."""
     m, w = tw.m, ctx.weights
     pen = ctx.net.config["penalties"]
     has_c = ctx.has_series("contract_min_mw", links.index)
     contract = links.index[has_c]
-    cmin = frame(np.minimum(ctx.series("contract_min_mw", contract),
-                            (links["p_nom"] * links["p_max_pu"]).to_numpy()[has_c]), contract)
+    cap = tw.capacity["links"]
+    most = np.array([0.0 if links.at[k, "p_max_pu"] == 0 else
+                     links.at[k, "p_max_pu"] * links.at[k, "p_nom_max" if k in cap else "p_nom"] for k in contract])
+    cmin = frame(np.minimum(ctx.series("contract_min_mw", contract), most.reshape(1, -1)), contract)
     m.KC = pyo.Set(initialize=list(contract), ordered=True)
     m.export_shortfall = pyo.Var(m.T, m.KC, bounds=lambda m, t, k: (0, cmin[t, k]))
     m.export_contract = pyo.Constraint(
@@ -96,7 +121,10 @@ def _add_export_contracts(tw: Twin, ctx: Context, links: pd.DataFrame) -> None:
 
 
 def add_interfaces(tw: Twin, ctx: Context) -> None:
-    """The weighted sum of member flows (as sent from bus0) within the interface's two limits (MW).
+    """The weighted sum of member flows (as sent from bus0) within the interface's two limits (MW). Each
+    extendable member raises both limits by the rating its added capacity gives in that sense: s_max_pu per
+    MW for an AC circuit; for a link p_max_pu forward and -p_min_pu * efficiency_reverse in reverse (its p0),
+    swapped when its coefficient is negative. An interface with such a member has its reverse limit as a second row.
 
     Mirrors gridopt.formulation.transmission.add_interfaces.
     """
@@ -107,12 +135,32 @@ def add_interfaces(tw: Twin, ctx: Context) -> None:
     itf, mem = net.tables["interfaces"], net.tables["interface_members"]
     mem = mem[mem["branch"].isin(ac | set(links.index))]
     m.I = pyo.Set(initialize=list(itf.index), ordered=True)
+    rating_pu = {b: (pu, pu) for comp in ("lines", "transformers")
+                 for b, pu in net.active(comp)["s_max_pu"].items() if b in tw.capacity[comp]}
+    # a link adds its forward rating one way, and in reverse what reaches bus0: efficiency_reverse x rating
+    rating_pu.update({k: (links.at[k, "p_max_pu"], -links.at[k, "p_min_pu"] * eff_r[k]) for k in tw.capacity["links"]})
+    existing = {b: r["s_nom"] for comp in ("lines", "transformers") for b, r in net.active(comp).iterrows()}
+    existing.update(links["p_nom"].to_dict())
+    cap = {b: v for c in ("lines", "transformers", "links") for b, v in tw.capacity[c].items()}
 
     def p0(t, branch):
         return m.ac_flow[t, branch] if branch in ac else m.link_fwd[t, branch] - eff_r[branch] * m.link_rev[t, branch]
 
-    def interface_rule(m, t, i):
+    def flow(t, i):
         members = mem[mem["interface"] == i]
-        flow = sum(c * p0(t, b) for b, c in zip(members["branch"], members["coefficient"]))
-        return (-itf.at[i, "limit_reverse_mw"], flow, itf.at[i, "limit_mw"])
+        return sum(c * p0(t, b) for b, c in zip(members["branch"], members["coefficient"]))
+
+    def added(i, sense):  # MW the extended members add to the forward (0) or reverse (1) limit
+        members = mem[(mem["interface"] == i) & mem["branch"].isin(list(cap))]
+        return sum(rating_pu[b][sense if c > 0 else 1 - sense] * (cap[b] - existing[b])
+                   for b, c in zip(members["branch"], members["coefficient"]))
+    grown = [i for i in itf.index if mem.loc[mem["interface"] == i, "branch"].isin(list(cap)).any()]
+
+    def interface_rule(m, t, i):
+        if i in grown:
+            return flow(t, i) - added(i, 0) <= itf.at[i, "limit_mw"]
+        return (-itf.at[i, "limit_reverse_mw"], flow(t, i), itf.at[i, "limit_mw"])
     m.interface = pyo.Constraint(m.T, m.I, rule=interface_rule)
+    m.I_grown = pyo.Set(initialize=grown, ordered=True)
+    m.interface_reverse = pyo.Constraint(
+        m.T, m.I_grown, rule=lambda m, t, i: flow(t, i) + added(i, 1) >= -itf.at[i, "limit_reverse_mw"])
