@@ -84,3 +84,14 @@ def test_a_plan_is_re_dispatched_with_its_capacities_fixed(tmp_path):
     assert again["capacity_built"] == {} and again["investment_cny"] == 0.0
     assert again["objective_cny"] == pytest.approx(plan["objective_cny"] - plan["investment_cny"])
     assert main(["run", str(case), "--capacities", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
+
+
+def test_the_no_build_case_fixes_every_capacity_at_its_existing_value(tmp_path):
+    import json
+
+    from gridopt.cli import main
+    case = gridopt.write_case(two_regions(), tmp_path / "c")
+    assert main(["run", str(case), "--capacities", "existing", "--out", str(tmp_path / "none")]) == 0
+    s = json.loads((tmp_path / "none" / "summary.json").read_text())
+    assert s["capacity_built"] == {} and s["investment_cny"] == 0.0
+    assert s["objective_cny"] == pytest.approx((40 + 40 + 30) * 10 + (40 + 20) * 50)

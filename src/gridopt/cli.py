@@ -63,7 +63,8 @@ class _Parser(argparse.ArgumentParser):
 def _add_capacities_opt(p) -> None:
     p.add_argument("--capacities", default=None, metavar="RUN",
                    help="fix every extendable element at the optimal capacity of an earlier run's results folder "
-                        "(its capacities.parquet): re-dispatch a plan on other weather or hydrology")
+                        "(its capacities.parquet): re-dispatch a plan on other weather or hydrology; 'existing' "
+                        "fixes them at their existing capacity (the plan's no-build case)")
 
 
 def _add_periods_opts(p) -> None:
@@ -145,6 +146,8 @@ def parser() -> argparse.ArgumentParser:
 
     from .interop.cli import register
     register(sub, _COMMANDS)
+    from .studies.cli import register as register_studies
+    register_studies(sub, _COMMANDS)
     return ap
 
 
@@ -180,7 +183,11 @@ def _load(args) -> object:
     from .casefiles import load_case
     net = load_case(args.case)
     net = net.with_scenario(args.scenario) if args.scenario else net
-    if getattr(args, "capacities", None):
+    if getattr(args, "capacities", None) == "existing":
+        from .formulation.capacity import existing_capacities
+        net = existing_capacities(net)
+        _progress("capacities fixed at their existing values: nothing is built")
+    elif getattr(args, "capacities", None):
         import pandas as pd
 
         from .formulation.capacity import fixed_capacities

@@ -111,6 +111,38 @@ def add_ratings(ctx: Context, name: str, e: Expansion, x_idx: np.ndarray, pu, up
     return rb
 
 
+def add_expansion_limits(ctx: Context) -> None:
+    """Limits on the capacity of the extendable lines and links of named carriers (case.toml
+    `expansion_limits`, PyPSA's transmission_volume_expansion_limit and transmission_expansion_cost_limit):
+    one row each over their whole capacity, built and existing alike, as PyPSA writes them,
+
+        sum length_km * cap <= volume_mw_km        or        sum capital_cost * cap <= cost_cny
+
+    (a line or link without a length counts 0 km). A limit that no extendable element falls under adds no row."""
+    limits = ctx.net.config.get("expansion_limits") or {}
+    terms = []
+    for name, spec in limits.items():
+        kind = "volume_mw_km" if "volume_mw_km" in spec else "cost_cny"
+        cols, coefs = [], []
+        for comp in ("lines", "links"):
+            e = ctx.capacity.get(comp)
+            if e is None or e.var is None:
+                continue
+            table = ctx.net.active(comp).iloc[e.pos]
+            mine = table["carrier"].isin(spec["carriers"]).to_numpy()
+            per = table["length_km"].fillna(0.0) if kind == "volume_mw_km" else table["capital_cost"]
+            cols.append(e.var.idx[0][mine])
+            coefs.append(per.to_numpy(dtype=float)[mine] / e.scale)
+        if sum(len(c) for c in cols):
+            terms.append((name, spec[kind], np.concatenate(cols), np.concatenate(coefs)))
+    if not terms:
+        return
+    rb = ctx.lp.add_rows("expansion_limit", [t[0] for t in terms], -np.inf, np.array([[t[1] for t in terms]]),
+                         hours=1)
+    for j, (_, _, cols, coefs) in enumerate(terms):
+        ctx.lp.add_coeffs(rb.start + j, cols, coefs)
+
+
 def limit_price(sv: Solved, var: str, rows: tuple[str, ...]) -> np.ndarray:
     """(hours, n) shadow price of the limits of variable block `var` (CNY per unit and snapshot): the bound's
     dual where the limit is a bound, the rating rows' duals (same signs) where the element is extendable."""
@@ -136,7 +168,7 @@ def investment_warnings(ctx: Context) -> list[str]:
 def extract_capacities(ctx: Context, sv: Solved) -> pd.DataFrame:
     """One row per element with a capacity: existing and optimal capacity (units in the column names),
     capital cost, investment, and the capacity's marginal value (CNY per unit, see the module docstring)."""
-    unit_cols = {"MW": "mw", "Mm3/h": "mm3_per_day", "Mm3": "mm3"}
+    unit_cols = {"MW": "mw", "Mm3/h": "mm3_per_day", "Mm3": "mm3", "MWh": "mwh"}
     frames = []
     for comp, e in ctx.capacity.items():
         if not len(e.names):
@@ -161,8 +193,8 @@ def extract_capacities(ctx: Context, sv: Solved) -> pd.DataFrame:
             df["optimal_mwh"] = opt * table["max_hours"].to_numpy()
         frames.append(df)
     cols = ["component", "element", "carrier", "extendable", "existing_mw", "optimal_mw", "existing_mm3_per_day",
-            "optimal_mm3_per_day", "existing_mm3", "optimal_mm3", "optimal_mwh", "capital_cost", "investment_cny",
-            "value_cny_per_unit"]
+            "optimal_mm3_per_day", "existing_mm3", "optimal_mm3", "existing_mwh", "optimal_mwh", "capital_cost",
+            "investment_cny", "value_cny_per_unit"]
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
     return out.reindex(columns=cols)
 
@@ -209,7 +241,7 @@ def changed_capacity(capacities: pd.DataFrame, tol: float = 1e-6) -> dict[str, d
     """[existing, optimal] of each extendable element whose capacity changed, by component."""
     out: dict[str, dict[str, list[float]]] = {}
     ext = capacities[capacities["extendable"].astype(bool)]
-    for unit in ("mw", "mm3_per_day", "mm3"):
+    for unit in ("mw", "mm3_per_day", "mm3", "mwh"):  # a storage unit has no existing_mwh: its energy follows
         a, b = ext[f"existing_{unit}"], ext[f"optimal_{unit}"]
         sub = ext[b.notna() & ((b - a).abs() > tol * np.maximum(1.0, a.abs()))]
         for comp, part in sub.groupby("component", sort=False):
@@ -222,8 +254,10 @@ def built_capacity(capacities: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Optimal capacity of each extendable element, by component (units as in the capacities table)."""
     out: dict[str, dict[str, float]] = {}
     ext = capacities[capacities["extendable"].astype(bool)]
-    for col in ("optimal_mw", "optimal_mm3_per_day", "optimal_mm3"):
-        for comp, sub in ext[ext[col].notna()].groupby("component", sort=False):
+    for col in ("optimal_mw", "optimal_mm3_per_day", "optimal_mm3", "optimal_mwh"):
+        # a storage unit's energy (optimal_mwh) follows its power: its capacity is optimal_mw
+        mine = ext[col].notna() & (ext["component"] != "storage_units" if col == "optimal_mwh" else True)
+        for comp, sub in ext[mine].groupby("component", sort=False):
             out.setdefault(str(comp), {}).update({str(k): float(v) for k, v in zip(sub["element"], sub[col])})
     return out
 
@@ -248,7 +282,8 @@ def fixed_capacities(net, capacities: pd.DataFrame):
             continue
         nom, flag, _, _ = EXTENDABLE[comp]
         value = (row["optimal_mw"] if pd.notna(row["optimal_mw"]) else row["optimal_mm3_per_day"] / 24.0
-                 if pd.notna(row["optimal_mm3_per_day"]) else row["optimal_mm3"])
+                 if pd.notna(row["optimal_mm3_per_day"]) else row["optimal_mm3"]
+                 if pd.notna(row.get("optimal_mm3", np.nan)) else row.get("optimal_mwh", np.nan))
         old = float(t.at[name, nom])
         invest += float(t.at[name, "capital_cost"]) * (value - old)
         for col in FOLLOWERS.get(comp, ()):
@@ -257,3 +292,12 @@ def fixed_capacities(net, capacities: pd.DataFrame):
         t.at[name, nom] = value
         t.at[name, flag] = False
     return net.replace(tables=tables), invest
+
+
+def existing_capacities(net):
+    """`net` with nothing extendable: every element at its existing capacity (the plan's no-build case)."""
+    tables = dict(net.tables)
+    for comp, (_, flag, _, _) in EXTENDABLE.items():
+        if tables[comp][flag].astype(bool).any():
+            tables[comp] = tables[comp].assign(**{flag: False})
+    return net.replace(tables=tables)
