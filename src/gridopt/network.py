@@ -186,7 +186,9 @@ class Network:
         out = self
         for b in base:  # the scenarios it builds on come first, each with its own foundations
             out = out._with_scenario(b, (*stack, name))
-        return out.with_overlay(spec, name=name, file=str(path))
+        out = out.with_overlay(spec, name=name, file=str(path))
+        # named as asked for: what it builds on is part of it
+        return out.replace(scenario=name if self.scenario == "base" else f"{self.scenario}+{name}")
 
     def with_overlay(self, spec: Mapping[str, Any], name: str = "overlay", file: str = "overlay") -> Network:
         """A new network with the overlay `spec` (what a scenario file holds, see `gridopt.overlay`) applied
