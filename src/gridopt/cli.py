@@ -146,6 +146,8 @@ def parser() -> argparse.ArgumentParser:
 
     from .interop.cli import register
     register(sub, _COMMANDS)
+    from .studies.cli import register as register_studies
+    register_studies(sub, _COMMANDS)
     return ap
 
 
