@@ -144,7 +144,9 @@ def table_summary(net: Network, weights: pd.Series, t: dict[str, pd.DataFrame], 
     for r in regions + ["external"]:
         sub = pr[pr["region"] == r]
         if len(sub) and (sub["load_mw"] > 0).any():
-            prices[r] = float(np.average(sub["price_cny_per_mwh"], weights=np.maximum(sub["load_mw"], 1e-9)))
+            # weighted by the energy each hour's load stands for (snapshot weightings: representative periods)
+            prices[r] = float(np.average(sub["price_cny_per_mwh"],
+                                         weights=np.maximum(sub["load_mw"], 1e-9) * sub["hour"].map(w).to_numpy()))
     interchange = 0.0
     pair = net.config["interchange"]
     if len(pair) == 2:
