@@ -158,3 +158,16 @@ def test_snapshots_must_lie_as_far_apart_as_their_stores_weighting():
     with pytest.raises(CaseError, match="as many hours apart"):
         net({"buses": buses("a")}, {"load_firm_mw": pd.DataFrame({"a": 1.0}, index=idx),
                                     "weighting": pd.DataFrame({"objective": 3.0, "stores": 3.0}, index=idx)}, hours=4)
+
+
+def test_results_map_back_onto_the_year_and_add_up_to_the_annual_summary():
+    n = storage_case(6, scale=[1, 1, 1, 0.5, 0.5, 0.5])
+    r = gridopt.dispatch(cluster(n, "typical-days", 2))
+    y = r.tables["year"]
+    assert sorted(y["period_start"].unique()) == list(n.snapshots[::24])  # every day of the year, in order
+    assert y.loc[y["carrier"] == "load", "energy_mwh"].sum() == pytest.approx(r.summary["load_mwh"], rel=1e-9)
+    for carrier, mwh in r.summary["generation_mwh"].items():
+        assert y.loc[y["carrier"] == carrier, "energy_mwh"].sum() == pytest.approx(mwh, rel=1e-9)
+    # the fourth day is a half-load day: its load is the half-load representative's
+    day4 = y[(y["carrier"] == "load") & (y["period_start"] == n.snapshots[72])]["energy_mwh"].sum()
+    assert day4 == pytest.approx(0.5 * DAY.sum(), rel=1e-9)

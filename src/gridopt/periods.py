@@ -55,6 +55,7 @@ class Periods:
     represented_hours: float = 0.0
     # volume series (rule curves, targets) at the last hour of every period of the year, for linked levels
     calendar: dict = field(default_factory=dict, compare=False, repr=False)
+    calendar_starts: tuple[str, ...] = ()  # first hour of every period of the year, in calendar order
 
     @property
     def count(self) -> int:
@@ -191,7 +192,8 @@ def cluster(net, method: str, k: int, extremes: tuple[str, ...] = (), storage: s
     ends = np.arange(1, n + 1) * L - 1
     calendar = {name: df.iloc[ends].set_axis(snaps[ends]) for name, df in net.series.items() if name.endswith("_hm3")}
     periods = Periods(method, L, tuple(float(x) for x in weights), tuple(str(snaps[m * L]) for m in medoids),
-                      tuple(int(s) for s in sequence), tuple(extremes), storage, float(total), calendar)
+                      tuple(int(s) for s in sequence), tuple(extremes), storage, float(total), calendar,
+                      tuple(str(t) for t in snaps[np.arange(n) * L]))
     config = {**net.config, "default_hours": 0}
     return net.replace(series=series, config=config, periods=periods)
 

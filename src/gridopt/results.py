@@ -23,7 +23,7 @@ from .formulation.context import Context, Solved
 from .formulation.gas import extract_gas
 from .formulation.generators import extract_generators
 from .formulation.hydro import extract_hydro
-from .formulation.linking import extract_levels
+from .formulation.linking import extract_levels, extract_year
 from .formulation.reserves import extract_reserves
 from .formulation.storage import extract_storage
 from .formulation.transmission import extract_flows, extract_interfaces
@@ -31,7 +31,7 @@ from .lp import COST, INVESTMENT, OTHER, PENALTY
 from .solvers.highs import Solution
 
 TABLES = ("generation", "storage", "hydro", "flows", "interfaces", "prices", "reserves", "emissions", "gas",
-          "capacities", "corridors", "levels")
+          "capacities", "corridors", "levels", "year")
 
 
 @dataclass
@@ -112,6 +112,7 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     tables["capacities"] = extract_capacities(ctx, sv)
     tables["corridors"] = corridor_values(ctx, tables)
     tables["levels"] = extract_levels(ctx, sv)
+    tables["year"] = extract_year(ctx, tables)
     for df in tables.values():  # -0.0 reads as a sign where there is none: adding 0.0 turns it into 0.0
         for col in df.columns[[dt.kind == "f" for dt in df.dtypes]]:
             df[col] = df[col] + 0.0

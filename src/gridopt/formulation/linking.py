@@ -126,3 +126,31 @@ def extract_levels(ctx: Context, sv) -> pd.DataFrame:
                                     col: S.ravel()}))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
     return out.reindex(columns=cols)
+
+
+def extract_year(ctx: Context, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Representative periods mapped back onto the year: for every period of the year in calendar order, the
+    energy of its representative by region and carrier (MWh in that period), its CO2 (t), and the region's
+    load and shed as carriers 'load' and 'shed'. Sums over the year equal the summary's annual figures."""
+    cols = ["period_start", "representative", "region", "carrier", "energy_mwh", "co2_t"]
+    p = ctx.net.periods
+    if p is None:
+        return pd.DataFrame(columns=cols)
+    scale = p.represented_hours / (len(p.sequence) * p.hours)  # left-over hours spread over every period
+    rep_of = pd.Series(np.arange(ctx.T) // p.hours, index=ctx.snapshots)
+    g, pr = tables["generation"], tables["prices"]
+    gen = g.assign(rep=g["hour"].map(rep_of)).groupby(["rep", "region", "carrier"])[["p_mw", "co2_t"]].sum()
+    gen = gen.rename(columns={"p_mw": "energy_mwh"}).reset_index()
+    inside = pr[pr["region"].isin(ctx.regions)].assign(rep=lambda d: d["hour"].map(rep_of))
+    load = inside.groupby(["rep", "region"])[["load_mw", "shed_mw"]].sum().reset_index()
+    extra = [load.assign(carrier=c, energy_mwh=load[col], co2_t=0.0)[["rep", "region", "carrier", "energy_mwh",
+                                                                      "co2_t"]]
+             for c, col in (("load", "load_mw"), ("shed", "shed_mw"))]
+    per_rep = pd.concat([gen, *extra], ignore_index=True)
+    start = pd.DatetimeIndex(p.calendar_starts)
+    year = pd.DataFrame({"period": np.arange(len(p.sequence)), "rep": np.asarray(p.sequence)})
+    out = year.merge(per_rep, on="rep", how="left")
+    out["energy_mwh"] *= scale * ctx.dt[0, 0]
+    out["co2_t"] *= scale * ctx.dt[0, 0]
+    out["period_start"] = start[out["period"].to_numpy()]
+    return out.rename(columns={"rep": "representative"}).reindex(columns=cols)
