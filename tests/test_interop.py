@@ -175,7 +175,7 @@ def test_time_varying_availability_must_run_ramps_and_weightings(tmp_path):
     n.add("Load", "l", bus="b", p_set=[150.0, 190.0, 100.0, 170.0])
     assert_same_objective(n, tmp_path)
     case = gridopt.load_case(tmp_path / "net")
-    assert case.series["weighting"]["weighting"].tolist() == [3.0] * hours
+    assert case.series["weighting"]["objective"].tolist() == [3.0] * hours
     assert case.tables["generators"].at["big", "p_nom"] == pytest.approx(75.0)  # p_max_pu 1.5 rescaled
     assert "chp" in case.series["must_run_pu"].columns
 
@@ -197,7 +197,7 @@ def test_two_voltage_levels_joined_by_transformers(tmp_path):
     assert_same_objective(n, tmp_path)
 
 
-def test_co2_cap_is_reported_for_the_run(tmp_path):
+def test_co2_cap_becomes_the_case_carbon_cap(tmp_path):
     n = new_network(2)
     n.add("Carrier", "coal", co2_emissions=0.34)
     n.add("Bus", "a")
@@ -208,11 +208,12 @@ def test_co2_cap_is_reported_for_the_run(tmp_path):
     expected = pypsa_objective(n)
     folder = tmp_path / "co2_pypsa"
     n.export_to_csv_folder(str(folder))
-    with pytest.warns(InteropWarning, match="co2_limit.*--carbon-cap system=85"):
-        imp = read_pypsa(folder)
+    imp = read_pypsa(folder)
     assert imp.carbon_cap_t == pytest.approx(85.0)
-    res = gridopt.dispatch(imp.network, carbon_caps={"system": imp.carbon_cap_t})
+    assert imp.network.config["carbon_caps"] == {"system": 85.0}
+    res = gridopt.dispatch(imp.network)  # the case's cap, without options
     assert res.summary["objective_cny"] == pytest.approx(expected, rel=REL)
+    assert res.summary["carbon_caps_t"] == {"system": 85.0}
 
 
 # ---- refusals -----------------------------------------------------------------------------------
@@ -240,12 +241,13 @@ def test_committable_generator_is_refused(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_unequal_weightings_are_refused(tmp_path, capsys):
+def test_unequal_weightings_are_kept(tmp_path):
     n = _one_bus(2)
-    n.add("Generator", "g", bus="a", p_nom=50.0)
+    n.add("Generator", "g", bus="a", p_nom=50.0, marginal_cost=3.0)
     n.snapshot_weightings["objective"] = 2.0
-    err = _refused(n, tmp_path, capsys)
-    assert "snapshots.csv" in err and "objective" in err and "weightings differ" in err
+    assert_same_objective(n, tmp_path)
+    w = gridopt.load_case(tmp_path / "net").series["weighting"]
+    assert w["objective"].tolist() == [2.0, 2.0] and w["generators"].tolist() == [1.0, 1.0]
 
 
 def test_other_unsupported_features_are_refused_and_named(tmp_path, capsys):
@@ -255,7 +257,7 @@ def test_other_unsupported_features_are_refused_and_named(tmp_path, capsys):
     n.add("Line", "ab", bus0="a", bus1="b", x=1.0, s_nom=10.0, s_max_pu=[1.0, 0.5])
     n.add("StorageUnit", "soc_priced", bus="a", p_nom=5.0, marginal_cost_storage=1.0)
     n.add("ShuntImpedance", "sh", bus="a", g=0.1)
-    n.add("GlobalConstraint", "tx", type="transmission_volume_expansion_limit", sense="<=", constant=1.0)
+    n.add("GlobalConstraint", "tx", type="operational_limit", carrier_attribute="gas", sense="<=", constant=1.0)
     err = _refused(n, tmp_path, capsys)
     assert "generators.csv, row g, column marginal_cost: time-varying marginal_cost is only supported" in err
     assert "lines-s_max_pu.csv, row ab, column s_max_pu: time-varying" in err
@@ -614,7 +616,7 @@ def test_cyclic_hydro_with_inflow_pumping_and_free_sinks(tmp_path):
     assert res.summary["objective_cny"] + imp.constant_cny == pytest.approx(expected, rel=REL)
     case = imp.network
     assert {"hydro:sink", "dump:sink"} <= set(case.tables["markets"].index)
-    assert case.tables["storage_units"].loc["hydro", "cyclic_state_of_charge"]
+    assert case.tables["stores"].loc["hydro", "e_cyclic"] and case.tables["stores"].at["phs", "bus"] == "phs:water"
     assert set(case.tables["links"].index) == {"hydro:turbine", "phs:turbine", "phs:pump"}
 
 

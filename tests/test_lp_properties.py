@@ -57,7 +57,9 @@ def case_series(net: Network, name: str, table: str, column: str | None, names, 
 
 def weights(net: Network, hours) -> np.ndarray:
     df = net.series.get("weighting")
-    return np.ones(len(hours)) if df is None else df["weighting"].reindex(hours).to_numpy(dtype=float)
+    if df is None:
+        return np.ones(len(hours))
+    return df["objective" if "objective" in df else "weighting"].reindex(hours).to_numpy(dtype=float)
 
 
 def own_generators(net: Network, r) -> pd.DataFrame:
@@ -202,6 +204,13 @@ def recompute_objective(net: Network, r, carbon_price: float | None = None,
         dis = wide(r.storage, "unit", "discharge_mw", hours)
         total += float((W * dis.to_numpy() * su.loc[dis.columns, "marginal_cost"].to_numpy()).sum())
 
+    # stores: signed power x its marginal cost, level x its storage cost
+    sto = net.tables["stores"]
+    if len(r.stores):
+        for col, cost in (("p_mw", "marginal_cost"), ("e_mwh", "marginal_cost_storage")):
+            x = wide(r.stores, "store", col, hours)
+            total += float((W * x.to_numpy() * sto.loc[x.columns, cost].to_numpy()).sum())
+
     # hydro: output cost; spill, rule-curve, ecological-flow and end-target penalties per MWh of the water's
     # energy down its cascade
     res = net.tables["reservoirs"]
@@ -299,6 +308,8 @@ def check_power_balance(r, hours) -> None:
         net_st = st.assign(x=st["discharge_mw"] - st["charge_mw"])
         net_st = net_st.groupby(["hour", "bus"], as_index=False)["x"].sum()
         inj += wide(net_st, "bus", "x", hours, buses)
+    if len(r.stores):
+        inj += wide(r.stores.groupby(["hour", "bus"], as_index=False)["p_mw"].sum(), "bus", "p_mw", hours, buses)
     fl = r.flows
     for end, col in (("bus0", "p0_mw"), ("bus1", "p1_mw")):
         taken = fl.groupby(["hour", end], as_index=False)[col].sum().rename(columns={end: "bus"})
@@ -381,6 +392,23 @@ def check_storage(net: Network, r, hours) -> None:
             - s["discharge_mw"].to_numpy() / row["efficiency_dispatch"]
         assert np.allclose(soc, expect, atol=1e-6 * max(1.0, soc.max()))
         assert soc.min() >= -1e-6 and soc.max() <= row["max_hours"] * row["p_nom"] * (1 + 1e-9) + 1e-6
+
+
+def check_stores(net: Network, r, hours) -> None:
+    """Each store's level from the last: kept (1 - standing_loss)^dt and less dt x the power it gave, from the
+    level before the first snapshot (e_initial, or the last level when cyclic); within its pu limits."""
+    sto = net.active("stores")
+    dt = net.durations(net.snapshots.get_indexer(hours))
+    for name, row in sto.iterrows():
+        s = r.stores[r.stores["store"] == name].set_index("hour").reindex(hours)
+        e, p = s["e_mwh"].to_numpy(), s["p_mw"].to_numpy()
+        prev = np.r_[e[-1] if row["e_cyclic"] else row["e_initial"], e[:-1]]
+        expect = (1 - row["standing_loss"]) ** dt * prev - dt * p
+        tol = 1e-6 * max(1.0, np.abs(e).max())
+        assert np.allclose(e, expect, atol=tol)
+        lo = case_series(net, "e_min_pu", "stores", "e_min_pu", [name], hours)[name].to_numpy() * row["e_nom"]
+        hi = case_series(net, "e_max_pu", "stores", "e_max_pu", [name], hours)[name].to_numpy() * row["e_nom"]
+        assert (e >= lo - tol).all() and (e <= hi + tol).all()
 
 
 def upstream_arrivals(net: Network, hydro: pd.DataFrame, hours) -> pd.DataFrame:
@@ -485,6 +513,7 @@ def check_physics(net: Network, r, carbon_price: float | None = None) -> None:
     check_generation(net, r, hours)
     check_flows(net, r, hours)
     check_storage(net, r, hours)
+    check_stores(net, r, hours)
     check_hydro(net, r, hours)
     check_gas(net, r)
     mk = net.tables["markets"]

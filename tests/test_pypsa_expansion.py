@@ -283,7 +283,7 @@ def test_weighted_snapshots_pay_capital_costs_once(tmp_path):
           p_max_pu=[0.0, 0.8, 0.3])
     res, _ = assert_same_as_pypsa(n, tmp_path)
     case = gridopt.load_case(tmp_path / "net")
-    assert case.series["weighting"]["weighting"].tolist() == [2920.0] * 3
+    assert case.series["weighting"]["objective"].tolist() == [2920.0] * 3
     annuity = 0.07 / (1 - 1.07 ** -25)
     solar = case.tables["generators"].loc["solar"]
     assert solar["capital_cost"] == pytest.approx(500_000.0 * annuity + 8000.0)

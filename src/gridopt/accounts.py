@@ -3,7 +3,7 @@
 Every cost term of the LP is kept element by element (`lp.CostTerm`), so the objective splits exactly by
 the region each element belongs to, and the regions' parts add up to the objective:
 
-- units, storage, reservoirs, load and shed at a bus: the bus's region; gas supplies, storages and demands:
+- units, storage, stores, reservoirs, load and shed at a bus: the bus's region; gas supplies, storages and demands:
   their gas node's region ('system' at external gas nodes: pipeline imports feed both regions' network);
 - a line, transformer, link or pipeline joining two regions: half to each (its investment and its tariffs
   alike: a shared corridor is paid for by both ends, the simplest neutral rule);
@@ -52,7 +52,7 @@ def element_regions(net: Network) -> dict[str, dict[str, float]]:
         return ext_to.get(b, SYSTEM) if r == EXTERNAL else r
 
     out: dict[str, dict[str, float]] = {b: {at_bus(b): 1.0} for b in bus}
-    for comp in ("generators", "storage_units", "reservoirs", "markets"):
+    for comp in ("generators", "storage_units", "stores", "reservoirs", "markets"):
         for name, b in net.tables[comp]["bus"].items():
             out[name] = {at_bus(b): 1.0}
     for comp in ("lines", "transformers", "links"):

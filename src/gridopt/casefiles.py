@@ -205,7 +205,15 @@ def _toml_value(v: Any) -> str:
         return repr(v) if not isinstance(v, float) or math.isfinite(v) else ("inf" if v > 0 else "-inf")
     if isinstance(v, list):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):  # an inline table (e.g. one expansion limit)
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
     return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _toml_key(k: Any) -> str:
+    """A bare key where TOML allows one, else a quoted one (region and limit names may hold any character)."""
+    k = str(k)
+    return k if k and all(c.isascii() and (c.isalnum() or c in "_-") for c in k) else _toml_value(k)
 
 
 def write_case(net: Network, folder: str | os.PathLike) -> Path:
@@ -222,7 +230,7 @@ def write_case(net: Network, folder: str | os.PathLike) -> Path:
         if k == "default_hours" and not v:
             continue  # absent: the whole series
         if isinstance(v, dict):
-            tables.append(f"\n[{k}]\n" + "".join(f"{kk} = {_toml_value(vv)}\n" for kk, vv in v.items()))
+            tables.append(f"\n[{k}]\n" + "".join(f"{_toml_key(kk)} = {_toml_value(vv)}\n" for kk, vv in v.items()))
         else:
             lines.append(f"{k} = {_toml_value(v)}\n")
     (out / "case.toml").write_text("".join(lines) + "".join(tables), encoding="utf-8")

@@ -1,7 +1,7 @@
 """After-solve checks computed from the result tables alone (so anyone can rerun them on a results folder).
 
 `power_balance_residual` recomputes, per bus and hour,
-    sum generation + sum discharge - sum charge - sum p0 (bus0) - sum p1 (bus1) + shed - load
+    sum generation + sum discharge - sum charge + sum store power - sum p0 (bus0) - sum p1 (bus1) + shed - load
 which must be ~0. `check_tables` returns human-readable issues: balance residuals, limit violations,
 simultaneous charging and discharging, and simultaneous flow in both directions of a link.
 """
@@ -18,6 +18,9 @@ def power_balance_residual(t: dict[str, pd.DataFrame]) -> pd.Series:
     if len(t["storage"]):
         st = t["storage"]
         inj.append((st["discharge_mw"] - st["charge_mw"]).groupby([st["hour"], st["bus"]]).sum())
+    stores = t.get("stores")
+    if stores is not None and len(stores):
+        inj.append(stores.groupby(["hour", "bus"])["p_mw"].sum())
     fl = t["flows"]
     inj.append(-fl.groupby(["hour", "bus0"])["p0_mw"].sum().rename_axis(["hour", "bus"]))
     inj.append(-fl.groupby(["hour", "bus1"])["p1_mw"].sum().rename_axis(["hour", "bus"]))

@@ -44,7 +44,8 @@ def _add_case_opts(p: argparse.ArgumentParser, dispatch_opts: bool = True) -> No
                         "('system' alone where they reach several regions); exports earn no credit. The summary "
                         "reports these imported emissions (emissions_imported_t) either way")
     p.add_argument("--carbon-cap", type=kv, action="append", default=[], metavar="REGION=TONNES",
-                   help="cap on CO2 over the horizon, in tonnes, per region or 'system' (repeatable)")
+                   help="cap on CO2 over the horizon, in tonnes, per region or 'system' (repeatable; default: "
+                        "the case's carbon_caps)")
     p.add_argument("--carbon-intensity-cap", type=kv, action="append", default=[], metavar="REGION=T_PER_MWH",
                    help="cap on CO2 intensity of the region's generation, tCO2/MWh (repeatable)")
     p.add_argument("--kvl", choices=["cycles", "angles"], default="cycles",
@@ -208,7 +209,7 @@ def _scenario_label(args) -> str:
 
 def _dispatch_kwargs(args) -> dict:
     return dict(start=args.start, hours=args.hours, carbon_price=args.carbon_price,
-                carbon_caps=dict(args.carbon_cap), intensity_caps=dict(args.carbon_intensity_cap),
+                carbon_caps=dict(args.carbon_cap) or None, intensity_caps=dict(args.carbon_intensity_cap),
                 kvl=args.kvl, reserves=not args.no_reserves, gas=not args.no_gas,
                 imported_emissions=args.imported_emissions)
 

@@ -76,7 +76,7 @@ def summary_text(s: dict) -> str:
         lines.append(f"  capacity decided: {k} of {n} extendable elements changed (capacities.parquet: existing, "
                      "optimal, value per unit)")
         for comp, elements in grown.items():
-            unit = {"pipelines": "Mm3/day", "gas_storages": "Mm3"}.get(comp, "MW")
+            unit = {"pipelines": "Mm3/day", "gas_storages": "Mm3", "stores": "MWh"}.get(comp, "MW")
             lines += [f"    {comp:<14}{name:<28}{a:>12,.1f} -> {b:,.1f} {unit}" for name, (a, b) in elements.items()]
     return "\n".join(lines)
 
@@ -116,7 +116,7 @@ def info_text(net: Network, hours: int = 24) -> str:
              f"  regions: {', '.join(net.regions)}; scenarios: {', '.join(net.scenarios) or 'none'}"]
     reg = t["buses"]["region"].value_counts()
     lines.append("  buses: " + ", ".join(f"{r} {n}" for r, n in reg.items()))
-    for comp in ("lines", "transformers", "links", "generators", "reservoirs", "storage_units", "markets",
+    for comp in ("lines", "transformers", "links", "generators", "reservoirs", "storage_units", "stores", "markets",
                  "interfaces", "gas_nodes", "gas_supplies", "pipelines", "gas_storages", "gas_demands"):
         n_all = len(t[comp])
         if n_all:

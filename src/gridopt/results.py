@@ -26,11 +26,12 @@ from .formulation.hydro import extract_hydro
 from .formulation.linking import extract_levels, extract_year
 from .formulation.reserves import extract_reserves
 from .formulation.storage import extract_storage
+from .formulation.stores import extract_stores
 from .formulation.transmission import extract_flows, extract_interfaces
 from .lp import COST, INVESTMENT, OTHER, PENALTY
 from .solvers.highs import Solution
 
-TABLES = ("generation", "storage", "hydro", "flows", "interfaces", "prices", "reserves", "emissions", "gas",
+TABLES = ("generation", "storage", "stores", "hydro", "flows", "interfaces", "prices", "reserves", "emissions", "gas",
           "capacities", "corridors", "levels", "year")
 
 
@@ -101,6 +102,7 @@ def extract(ctx: Context, sol: Solution) -> tuple[dict[str, pd.DataFrame], dict[
     gen = [extract_generators(ctx, sv), hydro_gen, extract_markets(ctx, sv)]
     tables["generation"] = pd.concat([x for x in gen if len(x)] or gen[:1], ignore_index=True)
     tables["storage"] = extract_storage(ctx, sv)
+    tables["stores"] = extract_stores(ctx, sv)
     tables["hydro"] = hydro
     tables["flows"] = extract_flows(ctx, sv)
     tables["interfaces"] = extract_interfaces(ctx, sv)

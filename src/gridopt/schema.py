@@ -81,6 +81,7 @@ EXTENDABLE: dict[str, tuple[str, str, str, str]] = {
     "transformers": ("s_nom", "s_nom_extendable", "s_nom_min", "s_nom_max"),
     "links": ("p_nom", "p_nom_extendable", "p_nom_min", "p_nom_max"),
     "storage_units": ("p_nom", "p_nom_extendable", "p_nom_min", "p_nom_max"),
+    "stores": ("e_nom", "e_nom_extendable", "e_nom_min", "e_nom_max"),
     "reservoirs": ("p_nom", "p_nom_extendable", "p_nom_min", "p_nom_max"),
     "pipelines": ("capacity_mm3_per_h", "capacity_extendable", "capacity_min_mm3_per_h", "capacity_max_mm3_per_h"),
     "gas_storages": ("working_gas_mm3", "working_gas_extendable", "working_gas_min_mm3", "working_gas_max_mm3"),
@@ -111,6 +112,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "default_hours": 0,  # hours `run` solves when not told: 0 = the whole series
     "snapshot_hours": 1,
     "carbon_price": 0.0,
+    # carbon caps (t over the horizon) by region or 'system': what a run caps when it is given no caps
+    "carbon_caps": {},
+    # limits on the extendable lines and links of named carriers, PyPSA's transmission expansion limits:
+    # name -> {carriers = [...], volume_mw_km = V} (sum of length_km x capacity) or {..., cost_cny = C} (sum of
+    # capital_cost x capacity); see gridopt.formulation.capacity.add_expansion_limits
+    "expansion_limits": {},
     # emissions of power from outside the regions under the carbon price and caps: one of IMPORTED_EMISSIONS
     "imported_emissions": "none",
     "regions": [],

@@ -130,6 +130,9 @@ def merge_config(raw: Mapping[str, Any], file: str, problems: list[Problem]) -> 
             else:
                 cfg[key] = {r: {c: float(x) for c, x in v.items()} for r, v in value.items()}
             continue
+        if key == "expansion_limits":
+            cfg[key] = _expansion_limits(value, file, problems)
+            continue
         if isinstance(default, dict):
             if not isinstance(value, dict):
                 problems.append(Problem(file, "", key, "expected a table"))
@@ -169,6 +172,40 @@ def merge_config(raw: Mapping[str, Any], file: str, problems: list[Problem]) -> 
     return cfg
 
 
+EXPANSION_LIMIT_KINDS = ("volume_mw_km", "cost_cny")
+
+
+def _expansion_limits(value: Any, file: str, problems: list[Problem]) -> dict[str, dict[str, Any]]:
+    """`expansion_limits`: name -> {carriers = [names], and one of volume_mw_km or cost_cny = a number >= 0}."""
+    if not isinstance(value, dict):
+        problems.append(Problem(file, "", "expansion_limits", "expected a table of name -> {carriers, volume_mw_km "
+                                                             "or cost_cny}"))
+        return {}
+    out = {}
+    for name, spec in value.items():
+        where = f"expansion_limits.{name}"
+        if not isinstance(spec, dict):
+            problems.append(Problem(file, where, "", "expected {carriers = [...], volume_mw_km = V or cost_cny = C}"))
+            continue
+        for k in spec:
+            if k not in ("carriers", *EXPANSION_LIMIT_KINDS):
+                problems.append(Problem(file, where, k, "unknown key (expected carriers, volume_mw_km or cost_cny)"))
+        carriers = spec.get("carriers")
+        if not isinstance(carriers, list) or not carriers or not all(isinstance(c, str) for c in carriers):
+            problems.append(Problem(file, where, "carriers", "expected a non-empty list of carrier names"))
+            continue
+        kinds = [k for k in EXPANSION_LIMIT_KINDS if k in spec]
+        if len(kinds) != 1:
+            problems.append(Problem(file, where, "", "give one of volume_mw_km or cost_cny"))
+            continue
+        v = spec[kinds[0]]
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+            problems.append(Problem(file, where, kinds[0], f"{v!r} is not a finite number >= 0"))
+            continue
+        out[str(name)] = {"carriers": list(carriers), kinds[0]: float(v)}
+    return out
+
+
 def check(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
           series: Mapping[str, pd.DataFrame]) -> list[Problem]:
     """Every problem of merged settings, typed tables (one per component) and hourly series."""
@@ -193,6 +230,9 @@ def _check_config(config: Mapping[str, Any], problems: list[Problem]) -> None:
     for r in config["reserves"]:
         if r not in regions:
             problems.append(Problem("case.toml", "reserves", r, "unknown region"))
+    for r in config["carbon_caps"]:
+        if r not in regions and r != "system":
+            problems.append(Problem("case.toml", "carbon_caps", r, "unknown region (a region or 'system')"))
     try:
         pd.Timestamp(config["timeseries_start"])
     except (ValueError, TypeError):
@@ -393,32 +433,7 @@ def _check_series(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                                         "or 'objective'"))
         else:
             valid_cols = set(tables[spec.component].index)
-        for c in df.columns:
-            if c not in valid_cols:
-                problems.append(Problem(file, "", str(c), f"column names no element of {spec.component}"))
-                continue
-            try:
-                vals = df[c].to_numpy(dtype=float)
-            except (TypeError, ValueError):
-                problems.append(Problem(file, "", str(c), "non-numeric values"))
-                continue
-            huge = np.flatnonzero(np.isfinite(vals) & (np.abs(vals) > HUGE))
-            if len(huge):
-                problems.append(Problem(file, str(idx[huge[0]]), str(c),
-                                        f"{len(huge)} implausibly large value(s), first {vals[huge[0]]:.3g} ({spec.unit})"))
-            nonfinite = np.flatnonzero(~np.isfinite(vals))
-            if len(nonfinite):
-                problems.append(Problem(file, str(idx[nonfinite[0]]), str(c),
-                                        f"{len(nonfinite)} NaN/inf value(s), first {vals[nonfinite[0]]:g}"))
-            neg = np.flatnonzero(vals < 0) if name not in ("buy_price", "sell_price") else []
-            if len(neg):
-                problems.append(Problem(file, str(idx[neg[0]]), str(c),
-                                        f"{len(neg)} negative value(s), first {vals[neg[0]]:g} ({spec.unit})"))
-            if spec.unit == "pu":
-                high = np.flatnonzero(vals > 1 + 1e-9)
-                if len(high):
-                    problems.append(Problem(file, str(idx[high[0]]), str(c),
-                                            f"{len(high)} value(s) above 1 pu, first {vals[high[0]]:g}"))
+        _check_values(file, name, df, valid_cols, problems)
     n_snap = len(ref_index) if ref_index is not None else int(config["hours"])
     dh = int(config.get("default_hours") or 0)
     if dh < 0 or dh > n_snap:
@@ -433,3 +448,34 @@ def _check_series(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                                         f"series start {ref_index[0]} differs from case.toml timeseries_start {start}"))
         except (ValueError, TypeError):
             pass
+
+
+def _check_values(file: str, name: str, df: pd.DataFrame, valid_cols: set, problems: list[Problem]) -> None:
+    """Every column of series `name` names an element and holds finite, plausible numbers of the right sign."""
+    spec, idx = SERIES[name], df.index
+    for c in df.columns:
+        if c not in valid_cols:
+            problems.append(Problem(file, "", str(c), f"column names no element of {spec.component}"))
+            continue
+        try:
+            vals = df[c].to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            problems.append(Problem(file, "", str(c), "non-numeric values"))
+            continue
+        huge = np.flatnonzero(np.isfinite(vals) & (np.abs(vals) > HUGE))
+        if len(huge):
+            problems.append(Problem(file, str(idx[huge[0]]), str(c),
+                                    f"{len(huge)} implausibly large value(s), first {vals[huge[0]]:.3g} ({spec.unit})"))
+        nonfinite = np.flatnonzero(~np.isfinite(vals))
+        if len(nonfinite):
+            problems.append(Problem(file, str(idx[nonfinite[0]]), str(c),
+                                    f"{len(nonfinite)} NaN/inf value(s), first {vals[nonfinite[0]]:g}"))
+        neg = np.flatnonzero(vals < 0) if name not in ("buy_price", "sell_price") else []
+        if len(neg):
+            problems.append(Problem(file, str(idx[neg[0]]), str(c),
+                                    f"{len(neg)} negative value(s), first {vals[neg[0]]:g} ({spec.unit})"))
+        if spec.unit == "pu":
+            high = np.flatnonzero(vals > 1 + 1e-9)
+            if len(high):
+                problems.append(Problem(file, str(idx[high[0]]), str(c),
+                                        f"{len(high)} value(s) above 1 pu, first {vals[high[0]]:g}"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..network import Network
 from .balance import add_balance, add_loads_and_markets
+from .capacity import add_expansion_limits
 from .context import Context, DispatchOptions, State, Targets
 from .emissions import add_emission_caps
 from .gas import add_gas
@@ -17,6 +18,7 @@ from .generators import add_generators
 from .hydro import add_hydro
 from .reserves import add_reserves
 from .storage import add_storage
+from .stores import add_stores
 from .transmission import add_ac_branches, add_interfaces, add_links
 
 __all__ = ["Context", "DispatchOptions", "State", "Targets", "build_lp"]
@@ -35,7 +37,9 @@ def build_lp(net: Network, start=None, hours: int | None = None, **options) -> C
     add_ac_branches(ctx)
     add_links(ctx)
     add_interfaces(ctx)
+    add_expansion_limits(ctx)
     add_storage(ctx)
+    add_stores(ctx)
     add_hydro(ctx)
     add_gas(ctx)
     add_reserves(ctx)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .hydro import Hydro
     from .reserves import Reserves
     from .storage import Storage
+    from .stores import Stores
     from .transmission import Branches, Interfaces, Links
 
 RENEWABLE_CARRIERS = frozenset({"pv", "solar", "wind", "onwind", "offwind", "hydro", "ror", "run_of_river"})
@@ -83,7 +84,8 @@ class DispatchOptions:
     start: pd.Timestamp
     hours: int
     carbon_price: float = 0.0  # CNY/t
-    carbon_caps: dict[str, float] = field(default_factory=dict)  # region or 'system' -> t over the horizon
+    # region or 'system' -> t over the horizon (default: the case's carbon_caps)
+    carbon_caps: dict[str, float] = field(default_factory=dict)
     intensity_caps: dict[str, float] = field(default_factory=dict)  # region or 'system' -> t/MWh
     # "none": price and caps cover in-region emissions; "attributed": imported ones too (formulation.emissions)
     imported_emissions: str = "none"
@@ -126,6 +128,8 @@ class DispatchOptions:
         imported = net.config.get("imported_emissions", "none") if imported_emissions is None else imported_emissions
         if imported not in IMPORTED_EMISSIONS:
             raise UsageError(f"imported emissions must be one of: {', '.join(IMPORTED_EMISSIONS)}; got {imported!r}")
+        if carbon_caps is None:  # the case's own caps (case.toml carbon_caps), else none
+            carbon_caps = dict(net.config.get("carbon_caps") or {})
         valid = set(net.regions) | {"system"}
         for what, caps in (("carbon cap", carbon_caps or {}), ("carbon intensity cap", intensity_caps or {})):
             for r, v in caps.items():
@@ -170,6 +174,7 @@ class Context:
     links: Links | None = None
     interfaces: Interfaces | None = None
     storage: Storage | None = None
+    stores: Stores | None = None
     hydro: Hydro | None = None
     gas: GasSystem | None = None
     reserves: Reserves | None = None

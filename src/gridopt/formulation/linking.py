@@ -1,8 +1,8 @@
 """Stores across representative periods: chained, cyclic within a period, or linked in calendar order.
 
 On a network of representative periods (`gridopt.periods`) in the ``clustered`` storage mode, short-term
-storage (pumped storage, batteries) is cyclic within each representative period, and seasonal stores
-(reservoirs, gas storage) are linked across the year in calendar order (Kotzur et al. 2018). For a store
+storage (pumped storage, batteries, and every element of the stores table) is cyclic within each
+representative period, and seasonal stores (reservoirs, gas storage) are linked across the year in calendar order (Kotzur et al. 2018). For a store
 with level x[t] over the representative snapshots, each representative period c gets a start level x0[c]
 (the level just before its first hour, from which its own balance runs), and the year a sequence of levels
 S[n] at the end of each of its periods n = 0..N-1, S[-1] being the initial level:

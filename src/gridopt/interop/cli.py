@@ -78,8 +78,9 @@ def _with_warnings(fn: Callable[[], str]) -> int:
 def _describe(net) -> str:
     t = net.tables
     parts = [f"{len(t[c])} {c.replace('_', ' ')}" for c in ("buses", "lines", "transformers", "links", "generators",
-                                                            "storage_units", "reservoirs") if len(t[c])]
-    return ", ".join(parts) + f"; {len(net.snapshots)} h from {net.snapshots[0]}"
+                                                            "storage_units", "stores", "reservoirs") if len(t[c])]
+    hours = float(net.durations().sum())
+    return ", ".join(parts) + f"; {len(net.snapshots)} snapshots ({hours:g} h) from {net.snapshots[0]}"
 
 
 def cmd_import_pypsa(args) -> int:

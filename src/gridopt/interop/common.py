@@ -60,8 +60,8 @@ class Imported:
 
     `constant_cny` is a cost the source adds to its objective that is the same at every feasible
     dispatch (MATPOWER's c0 and the cost of minimum outputs on linearised curves): the source's
-    objective equals gridopt's objective plus this constant. `carbon_cap_t` is a CO2 cap over the
-    horizon read from the source (gridopt takes caps as a run option: ``--carbon-cap system=T``).
+    objective equals gridopt's objective plus this constant. `carbon_cap_t` is the CO2 cap over the
+    horizon read from the source, which the network also holds as its case.toml ``carbon_caps`` 'system' cap.
     """
 
     network: Network

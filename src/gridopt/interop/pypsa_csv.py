@@ -16,14 +16,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem
-from .common import hourly_index, warn
+from .common import warn
 
 DEFAULT_START = "2025-01-01 00:00"  # first hour given to snapshots that are not timestamps
 _OUTPUT_SERIES = {"p", "q", "p0", "p1", "q0", "q1", "status", "start_up", "shut_down", "marginal_price",
                   "v_ang", "v_mag_pu", "state_of_charge", "spill", "p_store", "p_dispatch", "e", "p_slack",
                   "maintenance", "n_mod"}
 # series gridopt holds per hour; every other input series must be constant in time
-_SUPPORTED_SERIES = {"generators": {"p_max_pu", "p_min_pu"}, "loads": {"p_set"}, "storage_units": {"inflow"}}
+_SUPPORTED_SERIES = {"generators": {"p_max_pu", "p_min_pu"}, "loads": {"p_set"},
+                     "storage_units": {"inflow", "state_of_charge_set"}, "stores": {"e_min_pu", "e_max_pu", "e_set"}}
 # series kept where they vary (constant columns become static values): generator prices make markets
 _VARYING_OK = {("generators", "marginal_cost")}
 
@@ -169,31 +170,63 @@ class PypsaFolder:
             if labels.str.fullmatch(r"now|[-+]?\d+(\.\d*)?").any():  # PyPSA's default and integer snapshots
                 raise ValueError("not timestamps")
             stamps = pd.DatetimeIndex(pd.to_datetime(labels))
-            if stamps.tz is not None:
-                stamps = stamps.tz_localize(None)
-            hourly = self.T == 1 or bool((stamps[1:] - stamps[:-1] == pd.Timedelta(hours=1)).all())
-            start = stamps[0]
+            self.stamps = stamps.tz_localize(None) if stamps.tz is not None else stamps
         except (ValueError, TypeError, pd.errors.ParserError):
-            hourly, start = self.T == 1, pd.Timestamp(DEFAULT_START)
-        if not hourly:
-            warn(f"snapshots of {self.folder.name} are not consecutive hours: relabelled as hours from {start} "
-                 "(costs keep their weightings)")
-        self.index = hourly_index(start, self.T)
-        self.weights = None
-        cols = [c for c in ("objective", "generators", "stores") if c in df.columns]
+            self.stamps = None
+        # PyPSA's three weightings (an old single 'weightings' column stands for all three), default 1
+        cols = {c: c for c in ("objective", "stores", "generators") if c in df.columns}
         if not cols and "weightings" in df.columns:
-            cols = ["weightings"]
-        if cols:
-            w = df[cols].apply(pd.to_numeric, errors="coerce").fillna(1.0).reset_index(drop=True)
-            unequal = np.flatnonzero(~np.isclose(w.to_numpy(), w.to_numpy()[:, :1]).all(axis=1))
-            if len(unequal):
-                i = unequal[0]
-                vals = ", ".join(f"{c} {w.at[i, c]:g}" for c in cols)
-                self.problems.append(Problem(str(path), labels[i], "objective/generators/stores",
-                                             f"snapshot weightings differ ({vals}; {len(unequal)} snapshot(s)): "
-                                             "gridopt has one weighting per snapshot"))
-            elif not np.allclose(w[cols[0]], 1.0):
-                self.weights = w[cols[0]].to_numpy(dtype=float)
+            cols = dict.fromkeys(("objective", "stores", "generators"), "weightings")
+        w = pd.DataFrame(1.0, index=range(self.T), columns=["objective", "stores", "generators"])
+        for c, src in cols.items():
+            w[c] = pd.to_numeric(df[src], errors="coerce").fillna(1.0).to_numpy(dtype=float)
+        for c in w.columns:
+            bad = np.flatnonzero(~(w[c].to_numpy() >= 0) | ~np.isfinite(w[c].to_numpy()))
+            if len(bad) or (c == "stores" and (w[c] <= 0).any()):
+                i = int(bad[0]) if len(bad) else int(np.flatnonzero(w[c] <= 0)[0])
+                self.problems.append(Problem(str(path), labels[i], c, f"weighting {w.at[i, c]:g}: expected a finite "
+                                             "number >= 0 (> 0 for stores)"))
+        self.w = w
+        self.weights = w["objective"].to_numpy(dtype=float)  # the horizon in years: objective weightings / 8760 h
+
+    def place_snapshots(self, storage: bool) -> None:
+        """The gridopt snapshots, `self.index`, and their durations, `self.dt` (hours each advances storage).
+
+        gridopt's snapshots lie as many hours apart as their `stores` weighting says. PyPSA's timestamps are
+        kept where they do; where they are hourly and nothing stores energy, the `stores` weighting is dropped
+        (it weighs nothing there) and they are kept too; otherwise they are relabelled from the first timestamp
+        (or 2025-01-01 for snapshots that are not timestamps), `stores` hours apart, with a warning.
+        """
+        stores = self.w["stores"].to_numpy(dtype=float)
+        start = self.stamps[0] if self.stamps is not None else pd.Timestamp(DEFAULT_START)
+        gaps = (np.asarray(self.stamps[1:] - self.stamps[:-1]) / np.timedelta64(1, "h")
+                if self.stamps is not None else None)
+        if gaps is not None and (self.T == 1 or np.allclose(gaps, stores[:-1], rtol=0.0, atol=1e-9)):
+            self.index, self.dt = self.stamps, stores
+        elif gaps is not None and not storage and np.allclose(gaps, 1.0, rtol=0.0, atol=1e-9):
+            self.index, self.dt = self.stamps, np.ones(self.T)
+        else:
+            self.dt = stores if storage or self.stamps is not None else np.ones(self.T)
+            self.index = start + pd.to_timedelta(np.r_[0.0, np.cumsum(self.dt[:-1])], unit="h")
+            if self.stamps is not None and self.T > 1:
+                warn(f"snapshots of {self.folder.name} relabelled {self.dt[0]:g} h apart from {start} as their "
+                     "'stores' weightings say (costs, storage and limits keep every weighting)")
+        self.index = pd.DatetimeIndex(self.index, name="snapshot")
+        if len(self.index) != len(set(self.index)):
+            self.problems.append(Problem(self.f("snapshots.csv"), "", "snapshot", "duplicate timestamps"))
+
+    def weighting_frame(self) -> pd.DataFrame | None:
+        """The case's `weighting` series: PyPSA's objective and generators weightings (generators only where it
+        differs) and, where it is not 1, the snapshots' durations as `stores`; None when all are 1."""
+        obj, gen = self.w["objective"].to_numpy(), self.w["generators"].to_numpy()
+        out = {}
+        if not (np.allclose(obj, 1.0) and np.allclose(gen, 1.0) and np.allclose(self.dt, 1.0)):
+            out["objective"] = obj
+            if not np.allclose(gen, obj, rtol=1e-12, atol=0.0):
+                out["generators"] = gen
+            if not np.allclose(self.dt, 1.0):
+                out["stores"] = self.dt
+        return pd.DataFrame(out, index=self.index) if out else None
 
     def drop_inactive(self) -> None:
         for comp, df in self.static.items():

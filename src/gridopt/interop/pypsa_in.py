@@ -26,31 +26,41 @@ What maps to what (PyPSA attribute -> gridopt column; units as in PyPSA, MW, MWh
   must_run_pu series), marginal_cost, ramp limits, p_init; co2_t_per_mwh = carrier co2_emissions
   (t/MWh_th) / efficiency. Availability above 1 pu is rescaled onto p_nom.
 - loads: p_set (static or series) summed over the loads at each bus -> load_firm_mw.
-- storage units: see `pypsa_storage` (storage units; reservoirs; cyclic or pumping hydro as a store on
-  a bus of its own fed by an inflow generator; a unit whose charge disappears, efficiency_store = 0
-  with p_min_pu < 0, also as a free power sink). A spill cost on the own-bus hydro is an objective
-  constant, `Imported.constant_cny`.
-- capacity expansion (lines, transformers, links, generators, storage units without inflow):
+- storage units and stores: see `pypsa_storage` (storage units; reservoirs; units with inflow that cycle,
+  pump or lose energy, and units with set states of charge, as a gridopt store on a bus of its own fed by an
+  inflow generator; a unit whose charge disappears, efficiency_store = 0 with p_min_pu < 0, also as a free
+  power sink; PyPSA's stores as gridopt stores). A spill cost on the own-bus hydro is an objective constant,
+  `Imported.constant_cny`.
+- capacity expansion (lines, transformers, links, generators, storage units without inflow, stores):
   *_nom_extendable, *_nom_min, *_nom_max (a *_nom_set fixes both) and the cost per unit of capacity
   for the horizon, capital_cost (or overnight_cost annuitised over lifetime at discount_rate and scaled
   to the horizon's years, objective weightings / 8760 h) plus fom_cost, on every element; gridopt pays
   it on optimal minus existing capacity of extendable elements, as PyPSA (nothing at fixed capacities).
   Where p_nom is rescaled (limits beyond 1 pu, a storage unit's p_max_pu) the bounds scale with it and
   the cost per MW inversely. Refused: modular expansion (*_nom_mod), extendable storage units with
-  inflow or whose charge disappears (the reservoir volume, water stores, turbine, pump and sink are
+  inflow, set states or whose charge disappears (the reservoir volume, stores, turbine, pump and sink are
   separate capacities in gridopt, PyPSA's follow one p_nom), an extendable storage unit at p_nom 0
   with p_min_pu != -p_max_pu (gridopt takes the charge-to-dispatch ratio from the existing capacities),
   extendable price takers (markets have no capacity decision).
-- snapshots: hourly timestamps (others are relabelled as consecutive hours, with a warning); the
-  weightings become the ``weighting`` series when PyPSA's objective, generator and store weightings
-  are equal (else refused; with storage they must be 1, since gridopt's storage dynamics are hourly).
-  Capital costs are per horizon in both tools, never weighted.
-- global constraints: a CO2 cap (primary_energy on co2_emissions, sense <=) is returned as
-  `Imported.carbon_cap_t` with a warning (gridopt takes caps as a run option).
+- snapshots and weightings: PyPSA's objective, stores and generators weightings become the ``weighting``
+  series' columns of those names (`Network.weightings`, `durations`, `energy_weightings`): costs, the hours
+  each snapshot advances storage, and energy and emission limits. gridopt's snapshots lie `stores` hours
+  apart: the timestamps are kept where they do (and where they are hourly in a network that stores nothing,
+  whose `stores` weighting is then dropped), else relabelled from the first one with a warning
+  (`PypsaFolder.place_snapshots`). Ramp limits, per snapshot in PyPSA and per hour in gridopt, are divided
+  by the snapshots' duration (refused where durations differ). Capital costs are per horizon in both tools,
+  never weighted.
+- global constraints: CO2 caps (primary_energy on co2_emissions, <=) become the case's ``carbon_caps``
+  ``system`` cap (counted with the `generators` weighting, as PyPSA does), the smallest where there are
+  several; refused where PyPSA also counts what gridopt's caps do not (non-cyclic storage units and stores of
+  emitting carriers, emitting price takers). transmission_volume_expansion_limit and
+  transmission_expansion_cost_limit (<=) become ``expansion_limits`` (`capacity.add_expansion_limits`);
+  refused where gridopt would weigh other elements (a link without a carrier is DC in gridopt), a rescaled
+  link's p_nom or an element's fom_cost. Every other kind is refused.
 
 Results PyPSA writes after a solve (p, q, marginal_price, state_of_charge, *_opt, mu_*...) are ignored.
 Anything the LP cannot hold (unit commitment, modular expansion, other global constraints, shunt
-impedances, stores, multi-port links, time-varying limits gridopt has no series for, ...) is refused
+impedances, multi-port links, time-varying limits gridopt has no series for, ...) is refused
 with a `CaseError` naming file, element and attribute, never dropped.
 The imported case's penalties are those of `common.import_penalties`, it has no load shedding
 (``load_shedding = false``) and ``default_hours`` is the number of snapshots, so gridopt's objective
@@ -73,21 +83,23 @@ import pandas as pd
 from ..errors import CaseError, Problem
 from .common import IMPORT_SETTINGS, Imported, import_penalties, imported_network, warn
 from .pypsa_csv import PypsaFolder
-from .pypsa_storage import storage_units
+from .pypsa_storage import storage_units, stores
 from .pypsa_types import line_values, transformer_values, type_table
 
 DEFAULT_REGION = "pypsa"
 _COMPONENTS = ("buses", "carriers", "generators", "loads", "lines", "transformers", "links", "storage_units",
-               "global_constraints")
-_REFUSED_COMPONENTS = {"stores": "Store components are not supported (use a StorageUnit)",
-                       "shunt_impedances": "shunt impedances are not supported by a linear dispatch",
+               "stores", "global_constraints")
+_REFUSED_COMPONENTS = {"shunt_impedances": "shunt impedances are not supported by a linear dispatch",
                        "processes": "Process components are not supported"}
 _INF = math.inf
 _NAN = math.nan
 
 # component -> the prefix of its capacity attributes (p_nom, p_nom_extendable, ...)
-_NOM = {"generators": "p", "links": "p", "storage_units": "p", "lines": "s", "transformers": "s"}
-_HOURS_PER_YEAR = 8760.0  # PyPSA's horizon in years: objective weightings / 8760 h
+_NOM = {"generators": "p", "links": "p", "storage_units": "p", "stores": "e", "lines": "s", "transformers": "s"}
+_HOURS_PER_YEAR = 8760.0
+# PyPSA's transmission expansion limits -> the key of gridopt's expansion_limits settings
+_TRANSMISSION_LIMITS = {"transmission_volume_expansion_limit": "volume_mw_km",
+                        "transmission_expansion_cost_limit": "cost_cny"}  # PyPSA's horizon in years: objective weightings / 8760 h
 
 # attribute -> (value at which it is harmless, why any other value is refused)
 _REFUSE = {
@@ -124,7 +136,11 @@ _REFUSE = {
         "p_set": (_NAN, "fixed dispatch (p_set) is not supported"),
         "p_dispatch_set": (_NAN, "fixed dispatch is not supported"),
         "p_store_set": (_NAN, "fixed charging is not supported"),
-        "state_of_charge_set": (_NAN, "fixed states of charge are not supported"),
+    },
+    "stores": {
+        "sign": (1.0, "stores with sign other than 1 are not supported"),
+        "marginal_cost_quadratic": (0.0, "quadratic costs are not supported by the LP"),
+        "p_set": (_NAN, "fixed dispatch (p_set) is not supported"),
     },
     "loads": {"sign": (-1.0, "loads with sign other than -1 are not supported")},
 }
@@ -162,6 +178,7 @@ class _Reader(PypsaFolder):
         self.fold_constant_series()
         for comp, checks in _REFUSE.items():
             self.refuse_nondefault(comp, checks)
+        self.place_snapshots(storage=len(self.static["storage_units"]) + len(self.static["stores"]) > 0)
         buses, regions = self.buses()
         tables: dict[str, pd.DataFrame] = {"buses": buses}
         series: dict[str, pd.DataFrame] = {}
@@ -175,23 +192,22 @@ class _Reader(PypsaFolder):
         self.loads(series)
         su, res, spill_pen = storage_units(self, tables, series)
         tables["storage_units"], tables["reservoirs"] = su, res
-        cap = self.global_constraints()
-        if self.weights is not None:
-            if len(su) or len(res):
-                self.problems.append(Problem(self.f("snapshots.csv"), "", "stores",
-                                             "snapshot weightings other than 1 with storage units: gridopt's "
-                                             "storage dynamics are hourly"))
-            series["weighting"] = pd.DataFrame({"weighting": self.weights}, index=self.index)
+        stores(self, tables, series)
+        limits = self.global_constraints(tables)
+        weighting = self.weighting_frame()
+        if weighting is not None:
+            series["weighting"] = weighting
         if self.problems:
             raise CaseError(self.problems)
 
         name = self.network_name()
         config = {"name": name, "description": f"imported from the PyPSA CSV folder {self.folder.name}",
                   "timeseries_start": str(self.index[0]), "hours": self.T, "default_hours": self.T,
-                  "regions": regions, "penalties": import_penalties(spill_pen), **IMPORT_SETTINGS}
+                  "regions": regions, "penalties": import_penalties(spill_pen), **limits, **IMPORT_SETTINGS}
         for df in series.values():
             df.index = self.index
         net = imported_network(config, tables, series, self.folder)
+        cap = limits.get("carbon_caps", {}).get("system")
         return Imported(net, constant_cny=self.constant_cny, carbon_cap_t=cap)
 
     # ---- capacity expansion ------------------------------------------------------------------
@@ -232,7 +248,7 @@ class _Reader(PypsaFolder):
             r, n = rate.to_numpy(dtype=float), life.to_numpy(dtype=float)
             factor = np.where(r == 0, 1.0 / n, r / (1.0 - (1.0 + r) ** -n))
             factor = np.where(np.isinf(n) & (r != 0), np.maximum(r, 0.0), factor)  # the limit of long lives
-        years = (self.T if self.weights is None else float(np.sum(self.weights))) / _HOURS_PER_YEAR
+        years = float(np.sum(self.weights)) / _HOURS_PER_YEAR
         base = c("capital_cost", 0.0).where(~given, overnight * factor * years)
         return base.fillna(0.0) + c("fom_cost", 0.0)
 
@@ -266,9 +282,14 @@ class _Reader(PypsaFolder):
         x = x.where(~dc, r)
         return pd.DataFrame({"name": ln.index, "bus0": self.col("lines", "bus0", ""),
                              "bus1": self.col("lines", "bus1", ""), "x": x, "s_nom": self.col("lines", "s_nom", 0.0),
-                             "s_max_pu": self.col("lines", "s_max_pu", 1.0), "carrier": np.where(dc, "DC", "AC"),
+                             "s_max_pu": self.col("lines", "s_max_pu", 1.0), "carrier": self.line_carriers(),
                              "length_km": length.where(length > 0, np.nan), **self.expansion("lines")}
                             ).reset_index(drop=True)
+
+    def line_carriers(self) -> pd.Series:
+        """A line's carrier as PyPSA's optimisation reads it: its own, else its bus0's (AC by default)."""
+        own = self.col("lines", "carrier", "")
+        return own.where(own != "", self.col("lines", "bus0", "").map(self.bus_carrier).fillna("AC").replace("", "AC"))
 
     def transformers(self) -> pd.DataFrame:
         t = self.static["transformers"]
@@ -361,6 +382,7 @@ class _Reader(PypsaFolder):
                      "with efficiency_reverse = efficiency; PyPSA's single variable would create energy on reverse "
                      "flow (delivering p / efficiency), so objectives differ")
         scale = np.maximum(1.0, np.maximum(pmax, -pmin))
+        self.link_scale = scale
         carrier = c("carrier", "DC").replace("", "DC")
         length = c("length", 0.0)
         return pd.DataFrame({"name": lk.index, "bus0": c("bus0", ""), "bus1": c("bus1", ""), "p_nom": p_nom * scale,
@@ -440,11 +462,18 @@ class _Reader(PypsaFolder):
         if varying_min:
             series["must_run_pu"] = (pmin[varying_min] / sc[varying_min]).clip(0.0, 1.0)
         static_min = c("p_min_pu", 0.0).where(~g.index.isin(varying_min), 0.0)
+        # PyPSA limits ramps per snapshot, gridopt per hour of a snapshot's duration
+        ramped = g.index[c("ramp_limit_up", np.nan).notna() | c("ramp_limit_down", np.nan).notna()]
+        dt = float(self.dt[0]) if self.T else 1.0
+        if len(ramped) and not np.allclose(self.dt, dt):
+            self.refuse("generators", ramped[0], "ramp_limit_up", f"ramp limits ({len(ramped)} generator(s)) with "
+                        "snapshots of different 'stores' weightings: gridopt's per-hour limit cannot give PyPSA's "
+                        "per-snapshot one")
         return pd.DataFrame({"name": g.index, "bus": c("bus", ""), "carrier": carrier.replace("", "other"),
                              "p_nom": c("p_nom", 0.0) * scale, "p_max_pu": (c("p_max_pu", 1.0) / scale).clip(0, 1),
                              "p_min_pu": (static_min / scale).clip(0, 1), "marginal_cost": c("marginal_cost", 0.0),
-                             "co2_t_per_mwh": co2, "ramp_limit_up": c("ramp_limit_up", np.nan) / scale,
-                             "ramp_limit_down": c("ramp_limit_down", np.nan) / scale,
+                             "co2_t_per_mwh": co2, "ramp_limit_up": c("ramp_limit_up", np.nan) / scale / dt,
+                             "ramp_limit_down": c("ramp_limit_down", np.nan) / scale / dt,
                              "p_init": c("p_init", np.nan), **self.expansion("generators", sc)}
                             ).reset_index(drop=True)
 
@@ -462,30 +491,93 @@ class _Reader(PypsaFolder):
         if per_bus.shape[1]:
             series["load_firm_mw"] = per_bus
 
-    def global_constraints(self) -> float | None:
+    def global_constraints(self, tables: dict[str, pd.DataFrame]) -> dict:
+        """PyPSA's global constraints as case settings: CO2 caps (primary_energy on co2_emissions, <=) as the
+        case's 'system' carbon cap (the smallest where there are several, as they bound the same sum), and
+        transmission volume and cost limits as `expansion_limits`; every other kind is refused."""
         gc = self.static["global_constraints"]
-        cap = None
         c = lambda a, d: self.col("global_constraints", a, d)
         kind, attr, sense, const = c("type", "primary_energy"), c("carrier_attribute", "co2_emissions"), \
             c("sense", "=="), c("constant", 0.0)
+        caps, limits = [], {}
         for name in gc.index:
-            if kind[name] != "primary_energy" or attr[name] != "co2_emissions" or sense[name] != "<=":
+            k = kind[name]
+            if k == "primary_energy" and attr[name] == "co2_emissions" and sense[name] == "<=":
+                if const[name] < 0:
+                    self.refuse("global_constraints", name, "constant", f"{const[name]:g}: a negative CO2 cap is "
+                                "not supported (gridopt's emission factors and caps are >= 0)")
+                elif self.co2_cap_matches(name, tables):
+                    caps.append(float(const[name]))
+            elif k in _TRANSMISSION_LIMITS and sense[name] == "<=":
+                carriers = [x.strip() for x in re.sub(r"[\[\]()]", "", attr[name]).split(",") if x.strip()]
+                if carriers and self.transmission_limit_matches(name, k, carriers, tables):
+                    limits[name] = {"carriers": carriers, _TRANSMISSION_LIMITS[k]: float(const[name])}
+            else:
                 self.refuse("global_constraints", name, "type",
-                            f"{kind[name]} on {attr[name]} ({sense[name]}): only CO2 caps (primary_energy on "
-                            "co2_emissions, <=) are supported")
-                continue
-            if cap is not None:
-                self.refuse("global_constraints", name, "type", "more than one CO2 cap")
-                continue
-            co2 = self.col("carriers", "co2_emissions", 0.0) if len(self.static["carriers"]) else pd.Series(dtype=float)
-            su_carrier = self.col("storage_units", "carrier", "")
-            if (su_carrier.map(co2).fillna(0.0) != 0).any():
-                self.refuse("global_constraints", name, "constant",
-                            "CO2 cap with emitting storage-unit carriers is not supported")
-            cap = float(const[name])
-            warn(f"global constraint {name}: CO2 cap of {cap:g} t over the horizon is not a case setting in gridopt; "
-                 f"run with --carbon-cap system={cap:g}")
-        return cap
+                            f"{k} on {attr[name]} ({sense[name]}): only CO2 caps (primary_energy on co2_emissions) "
+                            "and transmission volume or cost expansion limits, with sense <=, are supported")
+        out: dict = {}
+        if caps:
+            out["carbon_caps"] = {"system": min(caps)}
+        if limits:
+            out["expansion_limits"] = limits
+        return out
+
+    def co2_cap_matches(self, name: str, tables: dict[str, pd.DataFrame]) -> bool:
+        """Whether gridopt's 'system' cap counts what PyPSA's CO2 cap `name` counts: generators' emissions
+        (co2_t_per_mwh, with the `generators` weighting); PyPSA also counts the energy that non-cyclic storage
+        units and stores of emitting carriers lose over the horizon, and price takers (imported as markets)
+        emit outside gridopt's caps, so those are refused."""
+        co2 = self.col("carriers", "co2_emissions", 0.0) if len(self.static["carriers"]) else pd.Series(dtype=float)
+        emitting = set(co2.index[co2 != 0])
+        ok = True
+        for comp, cyclic in (("storage_units", "cyclic_state_of_charge"), ("stores", "e_cyclic")):
+            car, cyc = self.col(comp, "carrier", ""), self.col(comp, cyclic, False)
+            for el in car.index[car.isin(emitting) & ~cyc]:
+                self.refuse("global_constraints", name, "carrier_attribute",
+                            f"{comp[:-1].replace('_', ' ')} {el} of emitting carrier {car[el]!r} is not cyclic: "
+                            "PyPSA counts the energy it loses over the horizon in the CO2 cap, gridopt does not")
+                ok = False
+        mk = tables["markets"]
+        for el in mk.index[mk["co2_t_per_mwh"].to_numpy() > 0] if len(mk) else []:
+            self.refuse("global_constraints", name, "carrier_attribute",
+                        f"price taker {mk.at[el, 'name']} (imported as a market) emits: PyPSA counts it in the CO2 cap, "
+                        "gridopt's caps count markets only as imports at external buses")
+            ok = False
+        return ok
+
+    def transmission_limit_matches(self, name: str, kind: str, carriers: list[str],
+                                   tables: dict[str, pd.DataFrame]) -> bool:
+        """Whether gridopt's limit (over extendable lines and links of the carriers, by their gridopt
+        capacity) is PyPSA's `kind` limit `name`: the same elements (a link without a carrier is DC in
+        gridopt, none in PyPSA), links at PyPSA's p_nom for a volume (not rescaled) and without fom_cost for a
+        cost (PyPSA's cost limit weighs the annuity alone)."""
+        ok = True
+        for comp, pypsa_carrier in (("lines", self.line_carriers()), ("links", self.col("links", "carrier", ""))):
+            nom = f"{_NOM[comp]}_nom"
+            g = tables[comp].iloc[:len(self.static[comp])]  # the folder's own, in its order (own-bus links follow)
+            ext = g[f"{nom}_extendable"].to_numpy(dtype=bool)
+            theirs = ext & pypsa_carrier.isin(carriers).to_numpy()
+            ours = ext & g["carrier"].isin(carriers).to_numpy()
+            names = self.static[comp].index
+            for el in names[theirs != ours]:
+                self.refuse("global_constraints", name, "carrier_attribute",
+                            f"{comp[:-1]} {el}: its carrier {pypsa_carrier[el]!r} is {g['carrier'].iloc[names.get_loc(el)]!r} "
+                            "in gridopt, so the limit would count other elements")
+                ok = False
+            if comp == "links" and kind == "transmission_volume_expansion_limit":
+                for el in names[theirs & (np.asarray(self.link_scale) != 1.0)]:
+                    self.refuse("global_constraints", name, "carrier_attribute",
+                                f"link {el}: limits beyond 1 pu rescale its p_nom, which the volume limit weighs")
+                    ok = False
+            if kind == "transmission_expansion_cost_limit":
+                fom = self.col(comp, "fom_cost", 0.0).to_numpy(dtype=float)
+                for el in names[theirs & (fom != 0)]:
+                    self.refuse("global_constraints", name, "carrier_attribute",
+                                f"{comp[:-1]} {el}: fom_cost counts in gridopt's capital_cost, not in PyPSA's "
+                                "expansion cost limit")
+                    ok = False
+        return ok
 
 
 def qualify_branch_names(tables: dict[str, pd.DataFrame]) -> None:

@@ -4,9 +4,9 @@ The files follow the layout ``export_to_csv_folder`` writes (``snapshots.csv`` w
 ``<component>.csv`` per component, ``<component>-<attribute>.csv`` per time series, rows in snapshot
 order). PyPSA itself is not needed. What is exact and what is approximated:
 
-- buses (with their region in a ``region`` column), lines, transformers: as they are.
+- buses (with their region in a ``region`` column), lines (with their carrier), transformers: as they are.
 - capacity expansion: the extendable flag, min and max of lines, transformers (s_nom_*), links,
-  generators and storage units (p_nom_*) and every element's capital_cost, as they are (the same
+  generators and storage units (p_nom_*), stores (e_nom_*) and every element's capital_cost, as they are (the same
   names and meaning: cost per unit of capacity for the horizon, paid on optimal minus existing capacity
   of extendable elements). PyPSA keeps a transformer's reactance at its existing s_nom, as gridopt.
 - links: one-way links and lossless two-way links without a marginal cost as they are; other two-way
@@ -15,15 +15,25 @@ order). PyPSA itself is not needed. What is exact and what is approximated:
   capacity; an extendable one is extended forward only (warning: PyPSA cannot tie the two capacities).
 - generators: marginal_cost = marginal_cost + fuel_price * heat_rate + carbon_price * co2_t_per_mwh (units
   inside a region), so the carbon price is folded into the cost; availability series as p_max_pu,
-  must-run series (and p_min_pu of non-committable units) as p_min_pu; ramp limits and p_init kept.
+  must-run series (and p_min_pu of non-committable units) as p_min_pu; ramp limits (per snapshot: times the
+  snapshots' duration) and p_init kept.
   Committable units are exported as non-committable (warning; start-up costs and minimum stable
   levels are lost). Gas-fired units fed from a gas node keep only their non-fuel cost (warning).
 - loads: firm plus interruptible load, one PyPSA load per bus; load shedding as generators
   (carrier ``load_shedding``) at the two values of lost load, so the LP is the same.
 - markets: selling as a generator at sell_price, buying as a generator with p_min_pu = -1, p_max_pu = 0
   at buy_price (its negative output earns the price), prices as marginal_cost series.
-- storage units: as they are (state_of_charge_initial times 1 - standing_loss, since PyPSA starts from
-  it without a loss; p_min_pu = -p_nom_store / p_nom, -1 at p_nom 0 as gridopt's charge rating follows).
+- snapshots: their timestamps, with PyPSA's three weightings: objective (costs), stores (the snapshots'
+  durations, which advance storage) and generators (energy and emission limits).
+- storage units: as they are (state_of_charge_initial times (1 - standing_loss)^hours of the first snapshot,
+  since PyPSA starts from it without a loss; p_min_pu = -p_nom_store / p_nom, -1 at p_nom 0 as gridopt's
+  charge rating follows).
+- stores: as they are (the same attributes; e_initial as state_of_charge_initial above), level limits as
+  e_min_pu / e_max_pu, static or series.
+- the case's 'system' carbon cap: a GlobalConstraint co2_limit (primary_energy on the carriers' co2_emissions;
+  PyPSA also counts emitting generators at external buses, with a warning); regional caps are left out with a
+  warning. Expansion limits: GlobalConstraints of type transmission_volume_expansion_limit or
+  transmission_expansion_cost_limit over their carriers (lines and links keep their carriers and lengths).
 - hydro reservoirs: StorageUnits in energy units (warning): 1 hm3 of water is coefficient / 0.0036 MWh,
   inflow in MW = inflow_m3s * coefficient, energy capacity from volume_max_hm3 - volume_min_hm3,
   spill_cost = the spill penalty (per MWh of the store's energy: exact for reservoirs without a
@@ -31,7 +41,7 @@ order). PyPSA itself is not needed. What is exact and what is approximated:
   limits are not represented. An extendable turbine is exported at its existing capacity (warning: a
   StorageUnit's energy would grow with its p_nom, the reservoir's volume does not).
 - left out with a warning: the gas system, interfaces, reserves, export contract minimums, elastic
-  penalties (curtailment), snapshot weightings on storage (PyPSA scales storage by them, gridopt not).
+  penalties (curtailment).
 """
 
 from __future__ import annotations
@@ -54,7 +64,7 @@ _DEFAULTS = {"generators": {"p_max_pu": 1.0, "p_min_pu": 0.0, "efficiency": 1.0,
                             **_EXPANSION_DEFAULTS},
              "storage_units": {"spill_cost": 0.0, "standing_loss": 0.0, "marginal_cost": 0.0,
                                **_EXPANSION_DEFAULTS},
-             "links": _EXPANSION_DEFAULTS}
+             "links": {"length": 0.0, **_EXPANSION_DEFAULTS}}
 
 
 def expansion(table: pd.DataFrame, nom: str) -> dict[str, pd.Series]:
@@ -98,7 +108,9 @@ class _Writer:
         carriers = self.generators()
         self.loads_and_markets()
         self.storage()
+        self.stores()
         self.reservoirs()
+        self.global_constraints()
         self.left_out()
         if carriers is not None:
             self.add("carriers", carriers)
@@ -110,7 +122,7 @@ class _Writer:
         ln = net.active("lines")
         self.add("lines", pd.DataFrame({"bus0": ln["bus0"], "bus1": ln["bus1"], "x": ln["x"], "r": 0.0,
                                         "s_nom": ln["s_nom"], "s_max_pu": ln["s_max_pu"],
-                                        "length": ln["length_km"].fillna(0.0), "carrier": "AC",
+                                        "length": ln["length_km"].fillna(0.0), "carrier": ln["carrier"].replace("", "AC"),
                                         **expansion(ln, "s_nom")}))
         tr = net.active("transformers")
         self.add("transformers", pd.DataFrame({"bus0": tr["bus0"], "bus1": tr["bus1"], "x": tr["x"], "r": 0.0,
@@ -124,7 +136,7 @@ class _Writer:
         fwd = pd.DataFrame({"bus0": lk["bus0"], "bus1": lk["bus1"], "p_nom": lk["p_nom"], "p_max_pu": lk["p_max_pu"],
                             "p_min_pu": lk["p_min_pu"].where(simple, 0.0), "efficiency": lk["efficiency"],
                             "marginal_cost": lk["marginal_cost"], "carrier": carrier,
-                            **expansion(lk, "p_nom")})
+                            "length": lk["length_km"].fillna(0.0), **expansion(lk, "p_nom")})
         self.add("links", fwd)
         split = lk[~simple]
         if len(split):
@@ -167,14 +179,21 @@ class _Writer:
         varying_min = (lower != lower.iloc[0]).any(axis=0).to_numpy() | g.index.isin(
             net.series["must_run_pu"].columns if "must_run_pu" in net.series else [])
         static_min = lower.iloc[0].where(~varying_min, 0.0) if self.T else g["p_min_pu"] * 0
+        # gridopt's ramp limits are per hour, PyPSA's per snapshot
+        dur = net.durations(self.rows)
+        dt = float(dur[0]) if self.T else 1.0
+        ramped = g.index[g["ramp_limit_up"].notna() | g["ramp_limit_down"].notna()]
+        if len(ramped) and not np.allclose(dur, dt):
+            warn(f"ramp limits exported at the first snapshot's {dt:g} h (PyPSA's limits are per snapshot, and "
+                 "these snapshots last different times): " + ", ".join(ramped))
         renewable = g["carrier"].str.lower().isin(RENEWABLE_CARRIERS)
         if renewable.any() and net.config["penalties"]["curtailment_cny_per_mwh"] > 0:
             warn(f"curtailment penalty {net.config['penalties']['curtailment_cny_per_mwh']:g} CNY/MWh not exported "
                  "(curtailment is free in PyPSA)")
         self.add("generators", pd.DataFrame({
             "bus": g["bus"], "carrier": g["carrier"], "p_nom": g["p_nom"], "p_max_pu": g["p_max_pu"],
-            "p_min_pu": static_min, "marginal_cost": mc, "ramp_limit_up": g["ramp_limit_up"],
-            "ramp_limit_down": g["ramp_limit_down"], "p_init": g["p_init"], "efficiency": 1.0,
+            "p_min_pu": static_min, "marginal_cost": mc, "ramp_limit_up": g["ramp_limit_up"] * dt,
+            "ramp_limit_down": g["ramp_limit_down"] * dt, "p_init": g["p_init"], "efficiency": 1.0,
             **expansion(g, "p_nom")}))
         if has_avail.any():
             self.add_series("generators", "p_max_pu", avail_pu.loc[:, has_avail])
@@ -241,8 +260,51 @@ class _Writer:
             "max_hours": su["max_hours"], "efficiency_store": su["efficiency_store"],
             "efficiency_dispatch": su["efficiency_dispatch"], "standing_loss": su["standing_loss"],
             "cyclic_state_of_charge": su["cyclic_state_of_charge"],
-            "state_of_charge_initial": su["state_of_charge_initial"] * (1 - su["standing_loss"]),
+            "state_of_charge_initial": su["state_of_charge_initial"] * self.kept_first(su["standing_loss"]),
             "marginal_cost": su["marginal_cost"], **expansion(su, "p_nom")}))
+
+    def kept_first(self, standing_loss: pd.Series) -> pd.Series:
+        """What a level keeps over the first snapshot: PyPSA starts from its initial level without a loss."""
+        return (1.0 - standing_loss) ** float(self.net.durations(self.rows)[0] if self.T else 1.0)
+
+    def stores(self) -> None:
+        st = self.net.active("stores")
+        if len(st) == 0:
+            return
+        self.add("stores", pd.DataFrame({
+            "bus": st["bus"], "carrier": st["carrier"], "e_nom": st["e_nom"], "e_min_pu": st["e_min_pu"],
+            "e_max_pu": st["e_max_pu"], "e_cyclic": st["e_cyclic"],
+            "e_initial": st["e_initial"] * self.kept_first(st["standing_loss"]), "standing_loss": st["standing_loss"],
+            "marginal_cost": st["marginal_cost"], "marginal_cost_storage": st["marginal_cost_storage"],
+            **expansion(st, "e_nom")}))
+        for name in ("e_min_pu", "e_max_pu"):
+            cols = [c for c in self.net.series.get(name, pd.DataFrame()).columns if c in st.index]
+            if cols:
+                self.add_series("stores", name, self.values(name, pd.Index(cols)))
+
+    def global_constraints(self) -> None:
+        """The case's 'system' carbon cap as PyPSA's CO2 limit (primary_energy on the carriers' co2_emissions),
+        its expansion limits as transmission volume or cost expansion limits."""
+        net = self.net
+        rows = {}
+        caps = dict(net.config.get("carbon_caps") or {})
+        if "system" in caps:
+            rows["co2_limit"] = {"type": "primary_energy", "carrier_attribute": "co2_emissions", "sense": "<=",
+                                 "constant": caps.pop("system")}
+            g = net.active("generators")
+            outside = g.index[(g["bus"].map(net.tables["buses"]["region"]) == EXTERNAL) & (g["co2_t_per_mwh"] > 0)]
+            if len(outside):
+                warn("PyPSA's CO2 limit also counts emitting generators at external buses, gridopt's 'system' cap "
+                     "does not: " + ", ".join(outside))
+        if caps:
+            warn(f"regional carbon caps not exported (PyPSA's CO2 limit is the system's): {', '.join(caps)}")
+        kinds = {"volume_mw_km": "transmission_volume_expansion_limit", "cost_cny": "transmission_expansion_cost_limit"}
+        for name, spec in (net.config.get("expansion_limits") or {}).items():
+            kind = next(k for k in kinds if k in spec)
+            rows[name] = {"type": kinds[kind], "carrier_attribute": ", ".join(spec["carriers"]), "sense": "<=",
+                          "constant": spec[kind]}
+        if rows:
+            self.add("global_constraints", pd.DataFrame.from_dict(rows, orient="index"))
 
     def reservoirs(self) -> None:
         net = self.net
@@ -294,17 +356,15 @@ class _Writer:
             warn(f"upward reserve requirements not exported: {', '.join(net.config['reserves'])}")
         if "contract_min_mw" in net.series and net.series["contract_min_mw"].shape[1]:
             warn(f"export contract minimums not exported: {', '.join(net.series['contract_min_mw'].columns)}")
-        w = net.weightings(self.rows)
-        if not np.allclose(w, 1.0) and (len(net.active("storage_units")) or len(net.active("reservoirs"))):
-            warn("snapshot weightings other than 1 with storage: PyPSA scales storage by them, gridopt does not")
 
     # ---- files ------------------------------------------------------------------------------
     def flush(self) -> None:
         f = self.folder
         f.mkdir(parents=True, exist_ok=True)
-        w = self.net.weightings(self.rows)
-        pd.DataFrame({"snapshot": self.index.strftime("%Y-%m-%d %H:%M:%S"), "objective": w, "stores": w,
-                      "generators": w}).to_csv(f / "snapshots.csv")
+        net = self.net
+        pd.DataFrame({"snapshot": self.index.strftime("%Y-%m-%d %H:%M:%S"), "objective": net.weightings(self.rows),
+                      "stores": net.durations(self.rows), "generators": net.energy_weightings(self.rows)}
+                     ).to_csv(f / "snapshots.csv")
         pd.DataFrame({"name": [self.net.name]}).to_csv(f / "network.csv", index=False)
         for comp, parts in self.static.items():
             df = pd.concat(parts)
@@ -321,7 +381,8 @@ def describe_folder(folder: str | os.PathLike) -> str:
     """What a PyPSA CSV folder holds: element counts per component file and the number of snapshots."""
     f = Path(folder)
     parts = []
-    for comp in ("buses", "lines", "transformers", "links", "generators", "loads", "storage_units", "carriers"):
+    for comp in ("buses", "lines", "transformers", "links", "generators", "loads", "storage_units", "stores",
+                 "carriers", "global_constraints"):
         path = f / f"{comp}.csv"
         if path.is_file():
             rows = len(pd.read_csv(path, index_col=0))

@@ -10,6 +10,7 @@ from ...errors import UsageError
 from ...formulation.context import Context, DispatchOptions
 from ...network import Network
 from .balance import add_balance, add_loads_and_markets
+from .capacity import add_expansion_limits
 from .emissions import add_emission_caps
 from .gas import add_gas
 from .generators import add_generators
@@ -17,6 +18,7 @@ from .hydro import add_hydro
 from .record import Twin
 from .reserves import add_reserves
 from .storage import add_storage
+from .stores import add_stores
 from .transmission import add_ac_branches, add_interfaces, add_links
 
 
@@ -39,7 +41,9 @@ def build_pyomo_model(net: Network, start=None, hours: int | None = None, **opti
     add_ac_branches(tw, ctx)
     add_links(tw, ctx)
     add_interfaces(tw, ctx)
+    add_expansion_limits(tw, ctx)
     add_storage(tw, ctx)
+    add_stores(tw, ctx)
     add_hydro(tw, ctx)
     add_gas(tw, ctx)
     add_reserves(tw, ctx)
