@@ -134,7 +134,11 @@ def table_summary(net: Network, weights: pd.Series, t: dict[str, pd.DataFrame], 
     gen = t["generation"]
     regions = net.regions
     em = t["emissions"]
-    emissions = {r: wt(em[em["region"] == r], "co2_t") for r in sorted(em["region"].unique())}
+    # emissions count as the caps do, with the energy weighting (PyPSA's 'generators'; the objective's unless given)
+    pos = net.snapshots.get_indexer(w.index)
+    we = pd.Series(net.energy_weightings(pos), index=w.index) if (pos >= 0).all() else w
+    emissions = {r: float((em.loc[em["region"] == r, "co2_t"] * em.loc[em["region"] == r, "hour"].map(we)).sum())
+                 for r in sorted(em["region"].unique())}
     emissions["system"] = sum(v for r, v in emissions.items() if r in regions)
     gen_by = {c: wt(gen[gen["carrier"] == c], "p_mw") for c in sorted(gen["carrier"].unique())}
     curt = {c: wt(gen[gen["carrier"] == c], "curtailed_mw") for c in sorted(gen["carrier"].unique())

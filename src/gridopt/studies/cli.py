@@ -109,7 +109,7 @@ def cmd_compare(args) -> int:
 
 
 def _run_kwargs(args) -> dict:
-    return dict(start=args.start, hours=args.hours, carbon_caps=dict(args.carbon_cap),
+    return dict(start=args.start, hours=args.hours, carbon_caps=dict(args.carbon_cap) or None,
                 imported_emissions=args.imported_emissions)
 
 

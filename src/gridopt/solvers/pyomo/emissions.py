@@ -20,7 +20,7 @@ def add_emission_caps(tw: Twin, ctx: Context) -> None:
     Mirrors gridopt.formulation.emissions.
     """
     _add_imported_emissions(tw, ctx)
-    m, w, T = tw.m, ctx.weights, ctx.T
+    m, w, T = tw.m, ctx.energy_weights, ctx.T  # caps count PyPSA's 'generators' weighting
     caps, icaps = ctx.options.carbon_caps, ctx.options.intensity_caps
     regions = ctx.net.regions
 
