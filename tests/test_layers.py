@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 # first name under gridopt/ gives a module's layer, so a package (rolling/, solvers/) is one layer with
 # all its modules; "gridopt" is the package itself, the public API it re-exports.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "units", "schema", "argtypes", "_version"),  # leaves: import nothing from gridopt
+    ("errors", "units", "schema", "argtypes", "_version", "progress"),  # leaves: import nothing from gridopt
     ("validate", "overlay"),  # typing, checks and scenario edits of plain settings and tables
     ("network",),  # Network: calls validate and overlay
     ("casefiles",),  # load_case, write_case: case folders into Networks and back

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from .argtypes import kv, nonneg_float, positive_int, tail_hours, timestamp
 from .errors import CaseError, GridoptError, UsageError
+from .progress import Progress
 from .schema import IMPORTED_EMISSIONS
+
+PROGRESS = Progress()  # stderr; silenced by --quiet
 
 
 def _progress(msg: str) -> None:
-    print(f"[gridopt {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+    PROGRESS.say(msg)
+
+
+def add_quiet_opt(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr (errors and warnings still)")
 
 
 def _add_case_opts(p: argparse.ArgumentParser, dispatch_opts: bool = True) -> None:
@@ -88,6 +94,7 @@ def parser() -> argparse.ArgumentParser:
     _add_case_opts(p)
     p.add_argument("--out", default=None, help="results folder (default results/<case>[_<scenario>])")
     p.add_argument("--force", action="store_true", help="replace the results folder if it exists")
+    add_quiet_opt(p)
     _add_periods_opts(p)
     _add_capacities_opt(p)
     p.add_argument("--solver", choices=["highs", "pyomo"], default="highs",
@@ -167,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:  # an interrupt while the modules load ends as cleanly as one during a solve
         args = parser().parse_args(argv)
+        PROGRESS.quiet = bool(getattr(args, "quiet", False))
         return _COMMANDS[args.command](args)
     except CaseError as exc:
         for prob in exc.problems:
@@ -259,7 +267,8 @@ def cmd_run(args) -> int:
                   f"building and solving {p.count} representative {p.method.replace('typical-', '')} "
                   f"({args.hours} h) standing for {p.represented_hours:g} h ({args.solver})")
         res = dispatch(net, solver=args.solver, threads=args.threads, time_limit=args.time_limit,
-                       raise_on_failure=False, highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))
+                       raise_on_failure=False, highs_options={"solver": args.algorithm},
+                       progress=_progress if PROGRESS.terminal else None, **_dispatch_kwargs(args))
     s = res.summary
     status = s["status"]
     if status == "optimal" or (status == "time_limit" and res.tables and not res.checks):

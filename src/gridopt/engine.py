@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
@@ -28,7 +29,8 @@ def dispatch(net: Network, start=None, hours: int | None = None, carbon_price: f
              carbon_caps: dict[str, float] | None = None, intensity_caps: dict[str, float] | None = None,
              solver: str = "highs", kvl: str = "cycles", threads: int | None = 1, time_limit: float | None = None,
              reserves: bool = True, gas: bool = True, hooks=(), highs_options: dict[str, Any] | None = None,
-             raise_on_failure: bool = True, state=None, targets=None, imported_emissions: str | None = None) -> Result:
+             raise_on_failure: bool = True, state=None, targets=None, imported_emissions: str | None = None,
+             progress: Callable[[str], None] | None = None) -> Result:
     """Dispatch `net` over `hours` snapshots from `start` at least cost plus priced CO2.
 
     Parameters carry units: carbon_price in CNY/t, carbon_caps in t over the horizon per region
@@ -38,6 +40,7 @@ def dispatch(net: Network, start=None, hours: int | None = None, carbon_price: f
     sparse fast path) or 'pyomo' (the twin model, solved by HiGHS through pyomo). `hooks` are callables given the
     build context after every family is added, to add rows over named variable blocks. `state` and `targets`
     (gridopt.formulation.State / Targets) carry initial states and end targets, as rolling horizons do.
+    `progress`, if given, is told a long HiGHS solve's elapsed time and iterations now and then (fast path).
     Returns a `Result`; raises SolveError (status infeasible/unbounded/error) unless raise_on_failure=False.
     """
     if solver not in ("highs", "pyomo"):
@@ -57,7 +60,7 @@ def dispatch(net: Network, start=None, hours: int | None = None, carbon_price: f
         _ = ctx.lp.matrix  # assembly belongs to the build
         build_s = time.perf_counter() - t0
         from .solvers.highs import solve
-        sol = solve(ctx.lp, threads=threads, time_limit=time_limit, **(highs_options or {}))
+        sol = solve(ctx.lp, threads=threads, time_limit=time_limit, progress=progress, **(highs_options or {}))
     return finish(ctx, sol, build_s, solver, raise_on_failure)
 
 

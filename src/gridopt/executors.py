@@ -44,21 +44,37 @@ def local_processes(processes: int, shared: Any = None) -> cf.ProcessPoolExecuto
 
 
 def map_shared(fn: Callable[[Any, Any], Any], items: Iterable[Any], shared: Any = None, *, executor: Any = None,
-               processes: int = 2) -> list[Any]:
+               processes: int = 2, on_done: Callable[[int, Any], None] | None = None) -> list[Any]:
     """``[fn(shared, item) for item in items]``, computed side by side, in the items' order.
 
     With `executor` (anything offering ``submit``), the work runs there and the executor stays open for the
     caller; else on a pool of at most `processes` local processes, closed when done. An exception raised by
-    `fn` is raised here.
+    `fn` is raised here. `on_done(i, result)` is called for each item as it finishes (local processes and
+    `concurrent.futures` executors; other executors' results are reported in the items' order).
     """
     items = list(items)
     if executor is not None:
         if not callable(getattr(executor, "submit", None)):
             raise TypeError(f"an executor needs a submit method; got {type(executor).__name__}")
         futures = [executor.submit(fn, shared, item) for item in items]
-        return [f.result() for f in futures]
+        return _collect(futures, on_done)
     if not items:
         return []
     with local_processes(min(processes, len(items)), shared) as pool:
         futures = [pool.submit(_call_with_shared, fn, item) for item in items]
+        return _collect(futures, on_done)
+
+
+def _collect(futures: list[Any], on_done: Callable[[int, Any], None] | None) -> list[Any]:
+    if on_done is None:
         return [f.result() for f in futures]
+    if all(isinstance(f, cf.Future) for f in futures):
+        index = {id(f): i for i, f in enumerate(futures)}
+        for f in cf.as_completed(futures):
+            on_done(index[id(f)], f.result())
+        return [f.result() for f in futures]
+    out = []
+    for i, f in enumerate(futures):
+        out.append(f.result())
+        on_done(i, out[-1])
+    return out

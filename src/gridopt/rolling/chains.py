@@ -3,6 +3,7 @@ run side by side (through `gridopt.executors`) and meet at boundary states taken
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -13,6 +14,7 @@ from ..engine import dispatch
 from ..executors import map_shared
 from ..formulation.context import State, Targets
 from ..network import Network
+from ..progress import seconds_text
 from ..results import Result
 from .guide import Guide
 from .states import state_after, transit
@@ -60,8 +62,11 @@ def run_chain(solver: WindowSolver, chain: Chain, say=lambda msg: None) -> tuple
     gs = net.active("gas_storages")
     state, remaining = chain.start, dict(chain.budget)
     results, starts = [], []
+    t0, n = time.perf_counter(), len(chain.windows)
     for k, w in enumerate(chain.windows):
-        say(f"window {w.index + 1}: {w.start} +{w.hours} h" + (f" +{w.tail} h coarse" if w.tail else ""))
+        spent = time.perf_counter() - t0
+        clock = f" ({k}/{n} done, elapsed {seconds_text(spent)}, ~{seconds_text(spent / k * (n - k))} left)" if k else ""
+        say(f"window {w.index + 1}: {w.start} +{w.hours} h" + (f" +{w.tail} h coarse" if w.tail else "") + clock)
         wcaps, tg = chain.caps[k], chain.targets[k]
         if k == len(chain.windows) - 1 and remaining:
             wcaps = {key: remaining[key] + chain.extra.get(key, 0.0) for key in remaining}

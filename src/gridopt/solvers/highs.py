@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import highspy
@@ -132,17 +133,46 @@ def make_highs(lp: LinearProgram, threads: int | None = None, time_limit: float 
 
 
 def solve(lp: LinearProgram, threads: int | None = None, time_limit: float | None = None, log: bool = False,
-          **options) -> Solution:
-    """Solve with HiGHS; `options` are HiGHS option names (solver, run_crossover, presolve, ...)."""
+          progress: Callable[[str], None] | None = None, **options) -> Solution:
+    """Solve with HiGHS; `options` are HiGHS option names (solver, run_crossover, presolve, ...). `progress`,
+    if given, is told the elapsed time and iteration count every PROGRESS_SECONDS while the solve runs."""
     t0 = time.perf_counter()
     h = make_highs(lp, threads=threads, time_limit=time_limit, log=log, **options)
     t1 = time.perf_counter()
-    run_interruptibly(h)
+    run_interruptibly(h, progress)
     t2 = time.perf_counter()
     return read_solution(h, pass_seconds=t1 - t0, solve_seconds=t2 - t1)
 
 
-def run_interruptibly(h: highspy.Highs) -> None:
+PROGRESS_SECONDS = 10.0  # between progress lines of a running solve
+
+
+class _Ticker:
+    """Counts a running solve's iterations (from HiGHS's interrupt callbacks) and reports them now and then."""
+
+    def __init__(self, h: highspy.Highs, progress: Callable[[str], None], every: float | None = None):
+        self.progress, self.every = progress, PROGRESS_SECONDS if every is None else every
+        self.t0 = self.last = time.perf_counter()
+        self.counts = {"simplex": 0, "ipm": 0}
+        h.cbSimplexInterrupt += self._simplex
+        h.cbIpmInterrupt += self._ipm
+
+    def _simplex(self, e) -> None:
+        self.counts["simplex"] = int(e.data_out.simplex_iteration_count)
+
+    def _ipm(self, e) -> None:
+        self.counts["ipm"] = int(e.data_out.ipm_iteration_count)
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        if now - self.last >= self.every:
+            self.last = now
+            # IPX reports no iteration count to its callbacks (-1): its lines show the time alone
+            its = "".join(f", {n:,} {k} iterations" for k, n in self.counts.items() if n > 0)
+            self.progress(f"solving: {now - self.t0:.0f} s elapsed{its}")
+
+
+def run_interruptibly(h: highspy.Highs, progress: Callable[[str], None] | None = None) -> None:
     """Run HiGHS in its worker thread while this thread waits, so that Ctrl-C (and SIGTERM) reach a running
     solve: HiGHS is cancelled and its thread joined, then the signal's own handler runs (the interrupt is
     raised) so no result is written.
@@ -152,8 +182,9 @@ def run_interruptibly(h: highspy.Highs) -> None:
     import signal
     import threading
     caught: list[int] = []
+    ticker = _Ticker(h, progress) if progress is not None else None
     if threading.current_thread() is not threading.main_thread():
-        _run(h, caught)
+        _run(h, caught, ticker)
         return
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     previous = {sig: handler for sig, handler in previous.items() if handler != signal.SIG_IGN}
@@ -165,7 +196,7 @@ def run_interruptibly(h: highspy.Highs) -> None:
     try:
         for sig in previous:
             signal.signal(sig, note)
-        _run(h, caught)
+        _run(h, caught, ticker)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -173,12 +204,14 @@ def run_interruptibly(h: highspy.Highs) -> None:
         _deliver(caught[0], previous[caught[0]])
 
 
-def _run(h: highspy.Highs, caught: list[int]) -> None:
+def _run(h: highspy.Highs, caught: list[int], ticker: _Ticker | None = None) -> None:
     h.HandleUserInterrupt = True  # registers the interrupt callbacks that cancelSolve() sets off
     worker = h.startSolve()
     while not h.wait(0.1)[0]:
         if caught:
             h.cancelSolve()
+        if ticker is not None:
+            ticker.tick()
     worker.join()
 
 

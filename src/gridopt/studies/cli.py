@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
 
 from ..argtypes import kv, nonneg_float, positive_int, timestamp
 from ..errors import UsageError
+from ..progress import Progress
 
 IMPORTED = ["none", "attributed"]
 
 
 def _say(msg: str) -> None:
-    print(f"[gridopt {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+    Progress().say(msg)
 
 
 def _run_opts(p: argparse.ArgumentParser) -> None:
@@ -37,6 +37,8 @@ def _run_opts(p: argparse.ArgumentParser) -> None:
                    help="whether the carbon price and caps cover imported power's emissions (default: the case's)")
     p.add_argument("--processes", type=positive_int, default=None,
                    help="local processes solving side by side (default 2)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress lines on stderr (errors still); on a terminal each finished run gets a line")
 
 
 def register(sub: argparse._SubParsersAction, commands: dict[str, Callable]) -> None:
@@ -124,14 +126,15 @@ def cmd_sweep(args) -> int:
         vary[key] = values
     if args.scheduler and args.processes is not None:
         raise UsageError("--processes is for local processes: leave it out with --scheduler")
+    say = Progress(quiet=args.quiet)
     table = sweep(args.case, vary, args.out, scenario=args.scenario, processes=args.processes or 2,
-                  scheduler=args.scheduler, progress=_say, carbon_price=args.carbon_price, **_run_kwargs(args))
+                  scheduler=args.scheduler, progress=say, carbon_price=args.carbon_price, **_run_kwargs(args))
     for _, r in table.iterrows():
         obj = r.get("objective_cny")
         em = r.get("emissions_t.system")
         figures = f"objective {obj / 1e6:,.2f} M CNY, CO2 {em / 1e3:,.1f} kt" if r["status"] == "optimal" else ""
         print(f"{r['run']:<48} {r['status']:<10} {figures}{'  (kept)' if r['reused'] else ''}")
-    _say(f"sweep table written to {args.out}/sweep.parquet")
+    say(f"sweep table written to {args.out}/sweep.parquet")
     bad = failed(table)
     if len(bad):
         print(f"error: {len(bad)} of {len(table)} runs failed:", file=sys.stderr)
@@ -143,13 +146,14 @@ def cmd_sweep(args) -> int:
 
 def cmd_pareto(args) -> int:
     from .frontier import pareto
+    say = Progress(quiet=args.quiet)
     table = pareto(args.case, points=args.points, out=args.out, scenario=args.scenario,
-                   carbon_price=args.carbon_price, processes=args.processes or 2, progress=_say, **_run_kwargs(args))
+                   carbon_price=args.carbon_price, processes=args.processes or 2, progress=say, **_run_kwargs(args))
     print(f"{'point':>5} {'CO2 (kt)':>12} {'cost (M CNY)':>14} {'shed (MWh)':>11} {'shadow (CNY/t)':>15}")
     for _, r in table.iterrows():
         print(f"{r['point']:>5} {r['emissions_t'] / 1e3:>12,.2f} {r['cost_cny'] / 1e6:>14,.3f} "
               f"{r['load_shed_mwh']:>11,.1f} {r['carbon_shadow_price_cny_per_t']:>15,.2f}")
-    _say(f"frontier written to {args.out}/pareto.parquet and pareto.png")
+    say(f"frontier written to {args.out}/pareto.parquet and pareto.png")
     return 0
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..errors import CaseError, UsageError
 from ..executors import map_shared
+from ..progress import Progress, Steps
 from . import overrides as ov
 
 TIMING_KEYS = ("build_seconds", "pass_seconds", "solve_seconds", "extract_seconds")  # differ run to run
@@ -82,6 +83,7 @@ def _error_text(exc: BaseException) -> str:
 def solve_job(base: Base, job: Job) -> dict[str, Any]:
     """Solve one run and write its folder; returns its summary, or its error. Never raises an Exception:
     one failed run must leave the others running."""
+    t0 = time.perf_counter()
     try:
         from ..engine import dispatch
         from ..formulation.context import DispatchOptions
@@ -101,9 +103,10 @@ def solve_job(base: Base, job: Job) -> dict[str, Any]:
         s["sweep"] = {"key": job.key, "overrides": dict(job.overrides)}
         ok = s["status"] == "optimal" or (s["status"] == "time_limit" and res.tables and not res.checks)
         write_atomic(job.folder, s, res.tables if ok else {})
-        return {"summary": s, "error": "" if s["status"] == "optimal" else f"status {s['status']}"}
+        return {"summary": s, "error": "" if s["status"] == "optimal" else f"status {s['status']}",
+                "seconds": time.perf_counter() - t0}
     except Exception as exc:  # noqa: BLE001 - recorded in the sweep's table; the other runs go on
-        return {"summary": None, "error": _error_text(exc)}
+        return {"summary": None, "error": _error_text(exc), "seconds": time.perf_counter() - t0}
 
 
 def _done(job: Job) -> dict[str, Any] | None:
@@ -164,8 +167,9 @@ def sweep(case: Any, vary: Mapping[str, Sequence[Any]], out: str | os.PathLike, 
     (nested keys joined by dots). `scenario` applies to every run (before any varied one); `run` holds
     dispatch keywords for every run (start, hours, carbon_price, carbon_caps, intensity_caps,
     imported_emissions, kvl, reserves, gas, threads). Runs go to `executor` (anything with submit, e.g. a dask
-    Client), or to a Client of `scheduler` (an address), else to `processes` local processes. Returns the
-    table."""
+    Client), or to a Client of `scheduler` (an address), else to `processes` local processes. `progress` is
+    a callable given a line at the start and the end, or a `gridopt.progress.Progress`, which also reports
+    each finished run (on a terminal). Returns the table."""
     from ..casefiles import load_case
     net = case if hasattr(case, "tables") else load_case(case)
     net = net.with_scenario(list(scenario)) if scenario else net
@@ -195,7 +199,9 @@ def sweep(case: Any, vary: Mapping[str, Sequence[Any]], out: str | os.PathLike, 
             shared: Any = Base(net, run)
             if ex is not None and callable(getattr(ex, "scatter", None)):
                 shared = ex.scatter(shared, broadcast=True)  # shipped to each worker once, not with every run
-            got = map_shared(solve_job, todo, shared=shared, executor=ex, processes=processes)
+            steps = _steps(progress, len(todo), processes if ex is None else len(todo))
+            got = map_shared(solve_job, todo, shared=shared, executor=ex, processes=processes,
+                             on_done=lambda i, g: steps.done(todo[i].name, g["error"] or "optimal", g.get("seconds")))
         finally:
             if client is not None:
                 client.close()
@@ -206,6 +212,11 @@ def sweep(case: Any, vary: Mapping[str, Sequence[Any]], out: str | os.PathLike, 
     table = pd.DataFrame(rows)
     _write_table(table, outdir / "sweep.parquet")
     return table
+
+
+def _steps(progress: Any, total: int, workers: int) -> Steps:
+    """Counted steps on `progress` where it is a Progress; else steps nobody sees."""
+    return (progress if isinstance(progress, Progress) else Progress(quiet=True)).steps(total, workers)
 
 
 def _write_table(table: pd.DataFrame, path: Path) -> None:
