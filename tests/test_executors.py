@@ -61,3 +61,21 @@ def test_rolling_chains_on_a_thread_pool_match_local_processes():
     assert threaded.summary["objective_cny"] == pytest.approx(forked.summary["objective_cny"], rel=1e-9)
     assert threaded.tables["generation"]["p_mw"].to_numpy() == pytest.approx(
         forked.tables["generation"]["p_mw"].to_numpy(), abs=1e-6)
+
+
+def test_run_sends_rolling_chains_to_a_dask_scheduler(tmp_path):
+    import json
+
+    import distributed
+
+    import gridopt
+    from gridopt.cli import main
+    case = gridopt.write_case(synthetic_network(4, 120, seed=3), tmp_path / "syn")
+    opts = ["--hours", "120", "--window", "24", "--overlap", "12", "--tail", "0", "--chains", "2"]
+    assert main(["run", str(case), *opts, "--processes", "2", "--out", str(tmp_path / "local")]) == 0
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cl:
+        assert main(["run", str(case), *opts, "--scheduler", cl.scheduler_address, "--out", str(tmp_path / "dask")]) == 0
+    a, b = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("local", "dask"))
+    assert b["objective_cny"] == pytest.approx(a["objective_cny"], rel=1e-9)
+    assert main(["run", str(case), "--hours", "24", "--scheduler", "tcp://127.0.0.1:1", "--out",
+                 str(tmp_path / "x")]) == 2  # one LP: nothing to send

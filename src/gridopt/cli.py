@@ -139,6 +139,9 @@ def parser() -> argparse.ArgumentParser:
                         "fastest, least exact")
     p.add_argument("--processes", type=positive_int, default=None,
                    help=f"processes for chains or --parallel (default {ro.PROCESSES})")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run rolling chains or --parallel windows on the dask.distributed cluster at ADDRESS "
+                        "(e.g. tcp://10.0.0.5:8786) instead of local processes")
 
     p = sub.add_parser("validate", help="check a case; one line per problem, exit 1 if any")
     _add_case_opts(p, dispatch_opts=False)
@@ -259,9 +262,20 @@ def cmd_run(args) -> int:
             else f"in {roll.chains} chains"
         _progress(f"rolling horizon: {args.hours} h in {roll.window}-h windows (+{roll.overlap} h look-ahead{tail}), "
                   f"{how}")
-        res = dispatch_rolling(net, options=roll, threads=args.threads, time_limit=args.time_limit,
-                               progress=_progress, highs_options={"solver": args.algorithm}, **_dispatch_kwargs(args))
+        if args.scheduler and args.processes is not None:
+            raise UsageError("--processes is for local processes: leave it out with --scheduler")
+        from .executors import connect
+        client = connect(args.scheduler) if args.scheduler else None
+        try:
+            res = dispatch_rolling(net, options=roll, threads=args.threads, time_limit=args.time_limit,
+                                   progress=_progress, highs_options={"solver": args.algorithm}, executor=client,
+                                   **_dispatch_kwargs(args))
+        finally:
+            if client is not None:
+                client.close()
     else:
+        if args.scheduler:
+            raise UsageError("--scheduler runs rolling chains or windows: this run is one LP (see --window)")
         p = net.periods
         _progress(f"building and solving {args.hours} h from {args.start} ({args.solver})" if p is None else
                   f"building and solving {p.count} representative {p.method.replace('typical-', '')} "

@@ -34,6 +34,19 @@ def _call_with_shared(fn: Callable[[Any, Any], Any], item: Any) -> Any:
     return fn(_SHARED, item)
 
 
+def connect(scheduler: str) -> Any:
+    """A dask.distributed Client of the scheduler at `scheduler` (close it when done); UsageError otherwise."""
+    from .errors import UsageError
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
+    try:
+        return Client(scheduler, timeout="20s")
+    except OSError as exc:
+        raise UsageError(f"--scheduler {scheduler}: cannot reach the scheduler ({exc})") from None
+
+
 def local_processes(processes: int, shared: Any = None) -> cf.ProcessPoolExecutor:
     """A pool of `processes` forked worker processes, each holding `shared` from its start: forked, not
     pickled, so it is neither copied per task nor required to pickle (hooks defined in a function work)."""

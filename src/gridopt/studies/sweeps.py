@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import CaseError, UsageError
-from ..executors import map_shared
+from ..executors import connect, map_shared
 from ..progress import Progress, Steps
 from . import overrides as ov
 
@@ -146,14 +146,7 @@ def _executor(scheduler: str | None, executor: Any) -> tuple[Any, Any]:
     """(executor to use, client to close afterwards) for a scheduler address."""
     if scheduler is None or executor is not None:
         return executor, None
-    try:
-        from distributed import Client
-    except ImportError:
-        raise UsageError("--scheduler needs dask.distributed: pip install 'dask[distributed]'") from None
-    try:
-        client = Client(scheduler, timeout="20s")
-    except OSError as exc:
-        raise UsageError(f"--scheduler {scheduler}: cannot reach the scheduler ({exc})") from None
+    client = connect(scheduler)
     return client, client
 
 
