@@ -11,7 +11,8 @@
    end keeps the case's own end targets. Carbon caps are shared out along the guide's emissions.
 3. Chains (`chains`): consecutive windows solved in sequence, each from the exact state its predecessor
    left after its kept hours. Several chains run side by side (`gridopt.executors`) and meet at boundary
-   states taken from the guide; `summary["rolling"]["joins"]` reports what did not meet.
+   states taken from the guide, which the chain before ends on (`seam`); `summary["rolling"]["joins"]`
+   reports what did not meet, per reservoir checked from the stitched tables (`joins`).
 4. Stitching (`stitch`): the kept hours, which cover the horizon once, joined into one Result.
 5. Passes (`passes`): optionally, runs aimed at the water path the run before found; the cheapest is kept.
 

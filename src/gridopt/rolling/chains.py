@@ -17,6 +17,7 @@ from ..network import Network
 from ..progress import seconds_text
 from ..results import Result
 from .guide import Guide
+from .seam import MeetBoundary
 from .states import state_after, transit
 from .windows import Window, cap_share, kept, targets_for
 
@@ -33,13 +34,16 @@ class WindowSolver:
     intensity_caps: dict[str, float] = field(default_factory=dict)
     tail_block: int = 3
 
-    def solve(self, w: Window, state: State | None, targets: Targets | None, caps: dict[str, float]) -> Result:
+    def solve(self, w: Window, state: State | None, targets: Targets | None, caps: dict[str, float],
+              hooks: tuple = ()) -> Result:
+        """One window's result; `hooks` build into its LP after the run's own."""
         net, hours = self.net, w.hours
+        kwargs = {**self.kwargs, "hooks": tuple(self.kwargs.get("hooks") or ()) + tuple(hooks)}
         if w.tail:  # hourly hours, then the coarse look-ahead in blocks of tail_block hours
             net = net.slice(w.start, w.hours + w.tail).resample(self.tail_block, keep=w.hours)
             hours = len(net.snapshots)
         r = dispatch(net, start=w.start, hours=hours, carbon_caps=caps, intensity_caps=self.intensity_caps,
-                     state=state, targets=targets, **self.kwargs)
+                     state=state, targets=targets, **kwargs)
         r.context, r.solution = None, None  # keep what crosses a process boundary small
         return r
 
@@ -53,6 +57,7 @@ class Chain:
     caps: list[dict[str, float]]
     budget: dict[str, float]  # the chain's carbon caps over its kept hours
     extra: dict[str, float]  # and over its last window's look-ahead beyond them
+    meets: State | None = None  # the next chain's start state, which its last window ends on (`seam`)
 
 
 def run_chain(solver: WindowSolver, chain: Chain, say=lambda msg: None) -> tuple[list[Result], list[State]]:
@@ -73,7 +78,8 @@ def run_chain(solver: WindowSolver, chain: Chain, say=lambda msg: None) -> tuple
             if tg is not None and tg.hour is not None:  # the chain goes on past its kept hours: keep them in budget
                 tg = replace(tg, carbon_caps_t=dict(remaining))
         starts.append(state)
-        r = solver.solve(w, state, tg, wcaps)
+        meet = (MeetBoundary(chain.meets, w.keep),) if k == n - 1 and chain.meets is not None else ()
+        r = solver.solve(w, state, tg, wcaps, meet)
         results.append(r)
         state = state_after(net, r, w, gs)
         kept_em = kept(r, w)["emissions"]
@@ -87,7 +93,8 @@ def plan_chains(windows: list[Window], n_chains: int, guide: Guide, aim: str, cr
                 caps: dict[str, float]) -> list[Chain]:
     """The windows split into `n_chains` consecutive chains. A chain after the first starts on the guide's
     boundary state before it; one before the last must reach the next chain's boundary at the end of its
-    kept hours (volumes elastic, charge and gas hard), and emit there no more than its share of the caps."""
+    kept hours (volumes and the outflows still on their way down elastic, `seam`; charge and gas hard), and
+    emit there no more than its share of the caps."""
     horizon_end = guide.t0 + pd.Timedelta(hours=guide.hours - 1)
     out = []
     for g in np.array_split(np.arange(len(windows)), n_chains):
@@ -106,7 +113,8 @@ def plan_chains(windows: list[Window], n_chains: int, guide: Guide, aim: str, cr
         # left, plus the share of its look-ahead beyond the chain
         wcaps = [cap_share(guide, caps, w.start, w.end + HOUR) for w in ws]
         extra = cap_share(guide, caps, ws[-1].kept_end, ws[-1].end + HOUR) if caps else {}
-        out.append(Chain(ws, start, tgs, wcaps, budget, extra))
+        meets = guide.boundary(ws[-1].kept_end - HOUR) if g[-1] < len(windows) - 1 else None
+        out.append(Chain(ws, start, tgs, wcaps, budget, extra, meets))
     return out
 
 

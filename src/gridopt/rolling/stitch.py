@@ -12,6 +12,7 @@ from ..engine import table_summary
 from ..formulation.context import DispatchOptions, State
 from ..network import Network
 from ..results import TABLES, Result
+from .joins import table_joins
 from .states import state_after, transit
 from .windows import Window, kept
 
@@ -26,7 +27,10 @@ def joins(net: Network, windows: list[Window], results: list[Result],
     Water counts each reservoir's volume plus the water on its way in from upstream; committed capacity
     created at a join was started without paying its start-up cost (`start_up_unpaid_cny`, also returned
     per window: the stitched start-up cost adds it in the window's first hour).
-    Windows in one chain carry their state exactly (all zero); chains join where their end targets hold."""
+    Windows in one chain carry their state exactly (all zero); chains join where their end targets hold.
+    These compare states at the joins; `stitch` adds the water checked hour by hour from the stitched table
+    (`joins.table_joins`, its totals here and its per-reservoir report as summary["rolling"]
+    ["joins_by_reservoir"]), counting the water in transit where it arrives."""
     out = {f"{key}{how}_{unit}": 0.0 for key, unit in UNITS.items() for how in ("dropped", "created")}
     out["start_up_unpaid_cny"] = 0.0
     gs, g = net.active("gas_storages"), net.tables["generators"]
@@ -74,6 +78,9 @@ def stitch(net: Network, run: DispatchOptions, windows: list[Window], results: l
         parts = [kept(r, w)[name] for r, w in zip(results, windows) if name in r.tables]
         parts = [p for p in parts if len(p)]
         tables[name] = pd.concat(parts, ignore_index=True) if parts else results[0].tables.get(name, pd.DataFrame())
+    # water checked from the stitched table itself, per reservoir: a jump of one does not hide behind another's
+    by_reservoir = table_joins(net, tables["hydro"], results[0].summary.get("hydro_initial_volume_hm3"))
+    join.update({k: v for k, v in by_reservoir.items() if k != "reservoirs"})
     cost, pen = _hourly_parts(windows, results, unpaid_at)
     first = net.snapshots.get_loc(run.start)
     weights = pd.Series(net.weightings(slice(first, first + run.hours)),
@@ -94,7 +101,7 @@ def stitch(net: Network, run: DispatchOptions, windows: list[Window], results: l
                     "coarse_objective_cny": coarse.summary["cost_total_cny"] + coarse.summary["penalties_total_cny"],
                     "coarse_solve_seconds": coarse.summary["solve_seconds"],
                     "coarse_algorithm": coarse.summary.get("algorithm", ""), "wall_seconds": round(seconds, 2),
-                    "joins": join},
+                    "joins": join, "joins_by_reservoir": by_reservoir["reservoirs"]},
         "build_seconds": float(sum(r.summary["build_seconds"] for r in results)),
         "solve_seconds": float(sum(r.summary["solve_seconds"] for r in results)),
         "rows": max(r.summary["rows"] for r in results), "columns": max(r.summary["columns"] for r in results),
