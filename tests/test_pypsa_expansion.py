@@ -34,15 +34,21 @@ def pypsa_objective(n) -> float:
     return float(n.objective)
 
 
-def import_and_dispatch(n, tmp_path: Path, name: str = "net"):
-    """Export `n`, import it with the command line, solve the case written; also the import's constant."""
+def imported(n, tmp_path: Path, name: str = "net"):
+    """Export `n` and import it with the command line; returns the case and the import's cost constant."""
     folder = tmp_path / f"{name}_pypsa"
     n.export_to_csv_folder(str(folder))
     assert main(["import-pypsa", str(folder), str(tmp_path / name)]) == 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InteropWarning)
         constant = read_pypsa(folder).constant_cny
-    return gridopt.dispatch(gridopt.load_case(tmp_path / name)), constant
+    return gridopt.load_case(tmp_path / name), constant
+
+
+def import_and_dispatch(n, tmp_path: Path, name: str = "net"):
+    """Export `n`, import it with the command line, solve the case written; also the import's constant."""
+    case, constant = imported(n, tmp_path, name)
+    return gridopt.dispatch(case), constant
 
 
 def assert_same_capacities(n, res, scale: dict[str, float] | None = None) -> int:

@@ -10,19 +10,18 @@ CO2 limit and a transmission expansion limit, storage with HVDC, and one node of
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from test_interop import _pypsa
+from test_pypsa_expansion import imported, pypsa_objective
 from tiny import buses, net, series, solve
 
 import gridopt
 from gridopt.cli import main
 from gridopt.errors import CaseError
-from gridopt.interop import InteropWarning, read_pypsa
 from gridopt.network import Network
 from gridopt.periods import cluster
 
@@ -30,27 +29,11 @@ REL = 1e-6
 CAP_REL = 1e-4
 
 
-def solved(n) -> float:
-    """PyPSA's objective with the constant of existing extendable capacity subtracted (PyPSA's default)."""
-    status, condition = n.optimize(solver_name="highs", include_objective_constant=True)
-    assert status == "ok", condition
-    return float(n.objective)
-
-
-def imported(n, tmp_path: Path, name: str = "net"):
-    """Export `n` and import it with the command line; returns the case and the import's cost constant."""
-    folder = tmp_path / f"{name}_pypsa"
-    n.export_to_csv_folder(str(folder))
-    assert main(["import-pypsa", str(folder), str(tmp_path / name)]) == 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InteropWarning)
-        constant = read_pypsa(folder).constant_cny
-    return gridopt.load_case(tmp_path / name), constant
 
 
 def assert_same_as_pypsa(n, tmp_path: Path, name: str = "net"):
     """Solve `n` with PyPSA and, once imported, with gridopt (no options): the same objective."""
-    expected = solved(n)
+    expected = pypsa_objective(n)
     case, constant = imported(n, tmp_path, name)
     res = gridopt.dispatch(case)
     got = res.summary["objective_cny"] + constant
@@ -415,7 +398,7 @@ def test_round_trip_keeps_stores_weightings_caps_and_limits(tmp_path, capsys):
     assert n.snapshot_weightings["stores"].tolist() == [3.0] * 6
     assert n.generators.at["coal", "ramp_limit_up"] == pytest.approx(0.24)  # per snapshot of 3 h
     assert set(n.global_constraints.index) == {"co2_limit", "lv"}
-    assert solved(n) == pytest.approx(expected, rel=REL)
+    assert pypsa_objective(n) == pytest.approx(expected, rel=REL)
     assert n.stores.at["battery", "e_nom_opt"] == pytest.approx(
         res.capacities.set_index("element").at["battery", "optimal_mwh"], rel=CAP_REL)
     assert main(["import-pypsa", str(tmp_path / "out_pypsa"), str(tmp_path / "back")]) == 0

@@ -51,6 +51,29 @@ def previous(ctx: Context) -> np.ndarray:
     return prev
 
 
+def add_level_balance(ctx: Context, name: str, level: Block, terms: list, keep: np.ndarray, cyclic: np.ndarray,
+                      initial: np.ndarray) -> Block:
+    """Rows ``level[t] - keep[t] * level[t-1] + sum(terms) = 0`` of a store (pumped storage, a Store): the level
+    before the first snapshot is the last one where `cyclic`, else `initial` (times keep[0]); on representative
+    periods in the clustered mode every period is cyclic on its own. `terms` as `lp.add_constraint` takes them,
+    `keep` (hours, stores) the share kept over each snapshot (standing loss)."""
+    lp, T = ctx.lp, ctx.T
+    rhs = np.zeros((T, level.n))
+    per = clustered(ctx)
+    if per is None:
+        rhs[0] = np.where(cyclic, 0.0, keep[0] * initial)
+    rb = lp.add_constraint(name, level.elements, [(level, 1.0), *terms], rhs, rhs)
+    lp.add_coeffs(rb.idx[1:], level.idx[:-1], -keep[1:])
+    if per is None:
+        cyc = np.flatnonzero(cyclic)
+        lp.add_coeffs(rb.idx[0, cyc], level.idx[T - 1, cyc], -keep[0, cyc])
+    else:
+        first = per.starts()
+        lp.add_coeffs(rb.idx[first[1:]], level.idx[first[1:] - 1], keep[first[1:]])  # undo the chain across periods
+        lp.add_coeffs(rb.idx[first], level.idx[first + per.hours - 1], -keep[first])
+    return rb
+
+
 def period_ends(ctx: Context) -> np.ndarray:
     """(hours,) in the clustered mode, the last snapshot of each snapshot's representative period."""
     p = clustered(ctx)

@@ -21,7 +21,7 @@ import pandas as pd
 from ..lp import COST, OTHER
 from .capacity import add_capacity, add_ratings
 from .context import Context, Solved, Term, long_table
-from .linking import clustered
+from .linking import add_level_balance
 
 
 @dataclass
@@ -67,21 +67,9 @@ def add_storage(ctx: Context) -> None:
     given = np.array([n in ctx.state.soc_mwh for n in su.index], dtype=bool)
     cyclic = su["cyclic_state_of_charge"].to_numpy() & ~given  # a carried state replaces the cycle
     initial = ctx.pick(ctx.state.soc_mwh, su.index, su["state_of_charge_initial"].to_numpy())
-    rhs = np.zeros((T, len(su)))
-    per = clustered(ctx)
-    if per is None:
-        rhs[0] = np.where(cyclic, 0.0, keep[0] * initial)
-    rb = lp.add_constraint("storage_soc_balance", su.index,
-                           [(soc, 1.0), (ch, -dt * su["efficiency_store"].to_numpy()),
-                            (dis, dt / su["efficiency_dispatch"].to_numpy())], rhs, rhs)
-    lp.add_coeffs(rb.idx[1:], soc.idx[:-1], -keep[1:])
-    if per is None:
-        cyc = np.flatnonzero(cyclic)
-        lp.add_coeffs(rb.idx[0, cyc], soc.idx[T - 1, cyc], -keep[0, cyc])
-    else:  # representative periods: every unit is cyclic within each period
-        first = per.starts()
-        lp.add_coeffs(rb.idx[first[1:]], soc.idx[first[1:] - 1], keep[first[1:]])  # undo the chain across periods
-        lp.add_coeffs(rb.idx[first], soc.idx[first + per.hours - 1], -keep[first])
+    add_level_balance(ctx, "storage_soc_balance", soc, [(ch, -dt * su["efficiency_store"].to_numpy()),
+                                                        (dis, dt / su["efficiency_dispatch"].to_numpy())],
+                      keep, cyclic, initial)
     if ctx.targets.soc_value_cny_per_mwh:  # terminal value of the energy left at the end (rolling windows)
         terminal = np.zeros((T, len(su)))
         terminal[-1] = -ctx.pick(ctx.targets.soc_value_cny_per_mwh, su.index, np.zeros(len(su)))

@@ -26,7 +26,7 @@ import pandas as pd
 from ..lp import COST, OTHER
 from .capacity import add_capacity, add_ratings
 from .context import Context, Solved, long_table
-from .linking import clustered
+from .linking import add_level_balance
 
 
 @dataclass
@@ -65,19 +65,7 @@ def add_stores(ctx: Context) -> None:
     given = np.array([s in ctx.state.soc_mwh for s in st.index], dtype=bool)
     cyclic = st["e_cyclic"].to_numpy(dtype=bool) & ~given  # a carried state replaces the cycle
     initial = ctx.pick(ctx.state.soc_mwh, st.index, st["e_initial"].to_numpy(dtype=float))
-    rhs = np.zeros((T, n))
-    per = clustered(ctx)
-    if per is None:
-        rhs[0] = np.where(cyclic, 0.0, keep[0] * initial)
-    rb = lp.add_constraint("store_balance", st.index, [(e, 1.0), (p, dt)], rhs, rhs)
-    lp.add_coeffs(rb.idx[1:], e.idx[:-1], -keep[1:])
-    if per is None:
-        cyc = np.flatnonzero(cyclic)
-        lp.add_coeffs(rb.idx[0, cyc], e.idx[T - 1, cyc], -keep[0, cyc])
-    else:  # representative periods: every store is cyclic within each period
-        first = per.starts()
-        lp.add_coeffs(rb.idx[first[1:]], e.idx[first[1:] - 1], keep[first[1:]])  # undo the chain across periods
-        lp.add_coeffs(rb.idx[first], e.idx[first + per.hours - 1], -keep[first])
+    add_level_balance(ctx, "store_balance", e, [(p, dt)], keep, cyclic, initial)
     if ctx.targets.soc_value_cny_per_mwh:  # terminal value of the energy left at the end (rolling windows)
         terminal = np.zeros((T, n))
         terminal[-1] = -ctx.pick(ctx.targets.soc_value_cny_per_mwh, st.index, np.zeros(n))
