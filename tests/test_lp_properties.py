@@ -250,7 +250,8 @@ def recompute_objective(net: Network, r, carbon_price: float | None = None,
         contract = net.series.get("contract_min_mw")
         cols = [c for c in fwd.columns if contract is not None and c in contract.columns]
         if cols:
-            cap = (links.loc[cols, "p_nom"] * links.loc[cols, "p_max_pu"]).to_numpy()
+            cap = links.loc[cols, "p_nom"].to_numpy() * case_series(net, "link_p_max_pu", "links", "p_max_pu", cols,
+                                                                    hours).to_numpy()
             cmin = np.minimum(case_series(net, "contract_min_mw", "links", None, cols, hours).to_numpy(), cap)
             short = np.maximum(cmin - fwd[cols].to_numpy(), 0.0)
             total += float((W * short).sum()) * pen["export_shortfall_cny_per_mwh"]
@@ -376,7 +377,9 @@ def check_flows(net: Network, r, hours) -> None:
         eff_r = lk["efficiency_reverse"].fillna(lk["efficiency"]).to_numpy()
         fwd, rev = dc["forward_mw"].to_numpy(), dc["reverse_mw"].to_numpy()
         tol = 1e-6 * scale
-        assert (fwd >= -tol).all() and (fwd <= (lk["p_nom"] * lk["p_max_pu"]).to_numpy() + tol).all()
+        pu = case_series(net, "link_p_max_pu", "links", "p_max_pu", links.index, hours).to_numpy()
+        pu = pu[pd.Index(hours).get_indexer(dc["hour"]), links.index.get_indexer(dc["branch"])]
+        assert (fwd >= -tol).all() and (fwd <= lk["p_nom"].to_numpy() * pu + tol).all()
         assert (rev >= -tol).all() and (rev <= (-lk["p_nom"] * lk["p_min_pu"]).to_numpy() + tol).all()
         assert np.allclose(dc["p0_mw"], fwd - eff_r * rev) and np.allclose(dc["p1_mw"], -eff * fwd + rev)
 

@@ -282,3 +282,19 @@ def test_threads_hold_after_another_solve_in_the_process():
     assert str(h.getModelStatus()).endswith("kOptimal")
     r = gridopt.dispatch(n, threads=1)
     assert r.summary["objective_cny"] == pytest.approx(50 * 10 + 100 * 10 + 50 * 20 + 100 * 10 + 20 * 20)
+
+
+def test_a_link_outside_its_service_dates_carries_nothing():
+    """link_p_max_pu 0 before a link's first power: no flow, no contract to meet; the limit is reported."""
+    n = net({"buses": buses("a", "b"),
+             "generators": [{"name": "cheap", "bus": "a", "carrier": "coal", "p_nom": 200, "marginal_cost": 10},
+                            {"name": "dear", "bus": "b", "carrier": "gas", "p_nom": 200, "marginal_cost": 50}],
+             "links": [{"name": "dc", "bus0": "a", "bus1": "b", "p_nom": 100, "efficiency": 1.0}]},
+            {"load_firm_mw": series(3, b=80.0), "link_p_max_pu": series(3, dc=[0.0, 0.5, 1.0]),
+             "contract_min_mw": series(3, dc=70.0)}, hours=3)
+    r = solve(n)
+    fl = r.flows.set_index("hour")
+    assert list(fl["p0_mw"]) == pytest.approx([0.0, 50.0, 80.0])
+    assert list(fl["limit_mw"]) == pytest.approx([0.0, 50.0, 100.0])
+    assert list(fl["contract_shortfall_mw"]) == pytest.approx([0.0, 0.0, 0.0])
+    assert r.summary["penalties_cny"].get("export_shortfall_cny", 0.0) == pytest.approx(0.0)

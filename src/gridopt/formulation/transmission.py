@@ -57,11 +57,12 @@ class Links:
     p_nom_mw: np.ndarray  # capacity: both directions' limits scale with it
     efficiency: np.ndarray
     efficiency_reverse: np.ndarray
+    p_max_pu: np.ndarray  # (hours, links) forward availability: the link_p_max_pu series, else p_max_pu
     contract_min_mw: pd.DataFrame | None = None  # (hours, links with a contract)
 
     @property
     def forward_max_mw(self) -> np.ndarray:
-        return self.p_nom_mw * self.table["p_max_pu"].to_numpy()
+        return self.p_nom_mw * self.p_max_pu
 
     @property
     def reverse_max_mw(self) -> np.ndarray:
@@ -70,7 +71,7 @@ class Links:
     def limits(self, ctx: Context, sv: Solved) -> tuple[np.ndarray, np.ndarray]:
         """Forward and reverse limits (MW) at the optimum (extended links at their new capacity)."""
         p_nom = ctx.capacity["links"].optimal(sv)
-        return p_nom * self.table["p_max_pu"].to_numpy(), -p_nom * self.table["p_min_pu"].to_numpy()
+        return p_nom * self.p_max_pu, np.broadcast_to(-p_nom * self.table["p_min_pu"].to_numpy(), self.p_max_pu.shape)
 
 
 @dataclass
@@ -191,14 +192,14 @@ def add_links(ctx: Context) -> None:
     links = ctx.net.active("links")
     eff = links["efficiency"].to_numpy()
     eff_r = links["efficiency_reverse"].fillna(links["efficiency"]).to_numpy()
-    lk = ctx.links = Links(links, links["p_nom"].to_numpy(), eff, eff_r)
+    lk = ctx.links = Links(links, links["p_nom"].to_numpy(), eff, eff_r, ctx.series("link_p_max_pu", links.index))
     cap = add_capacity(ctx, "links", links)
     mc = links["marginal_cost"].to_numpy()
     fwd = lp.add_variables("link_fwd", links.index, 0.0, cap.free(lk.forward_max_mw, np.inf), w * mc,
                            label="transmission_cny", kind=COST)
     rev = lp.add_variables("link_rev", links.index, 0.0, cap.free(lk.reverse_max_mw, np.inf), w * mc,
                            label="transmission_cny", kind=COST)
-    add_ratings(ctx, "link_rating_fwd", cap, fwd.idx, links["p_max_pu"].to_numpy())
+    add_ratings(ctx, "link_rating_fwd", cap, fwd.idx, lk.p_max_pu)
     add_ratings(ctx, "link_rating_rev", cap, rev.idx, -links["p_min_pu"].to_numpy())
     ctx.inject(fwd, -1.0, links["bus0"])
     ctx.inject(fwd, eff, links["bus1"])
@@ -210,9 +211,10 @@ def add_links(ctx: Context) -> None:
     else:
         li = links.index[has]
         # a contract above what the link can carry binds at its limit (an extendable link's largest)
-        pmax = links["p_max_pu"].to_numpy()
-        most = np.where(cap.extendable & (pmax > 0), pmax * links["p_nom_max"].to_numpy(), lk.forward_max_mw)
-        cmin = np.minimum(ctx.series("contract_min_mw", li), most[has])
+        pmax = lk.p_max_pu
+        grow = cap.extendable & (pmax > 0)
+        most = np.where(grow, pmax * np.where(grow, links["p_nom_max"].to_numpy(), 0.0), lk.forward_max_mw)
+        cmin = np.minimum(ctx.series("contract_min_mw", li), most[:, has])
         lk.contract_min_mw = pd.DataFrame(cmin, columns=li)
         short = lp.add_variables("export_shortfall", li, 0.0, cmin, w * ctx.penalty("export_shortfall_cny_per_mwh"),
                                  label="export_shortfall_cny", kind=PENALTY)

@@ -83,13 +83,14 @@ def add_links(tw: Twin, ctx: Context) -> None:
     eff = links["efficiency"].to_dict()
     eff_r = reverse_efficiency(links)
     cap = add_capacity(tw, "links", links)
+    pmax = frame(ctx.series("link_p_max_pu", links.index), links.index)  # hourly forward availability
     m.link_fwd = pyo.Var(m.T, m.K, bounds=lambda m, t, k: (0, None) if k in cap
-                         else (0, links.at[k, "p_nom"] * links.at[k, "p_max_pu"]))
+                         else (0, links.at[k, "p_nom"] * pmax[t, k]))
     m.link_rev = pyo.Var(m.T, m.K, bounds=lambda m, t, k: (0, None) if k in cap
                          else (0, -links.at[k, "p_nom"] * links.at[k, "p_min_pu"]))
     m.KX = pyo.Set(initialize=list(cap), ordered=True)
     m.link_rating_fwd = pyo.Constraint(
-        m.T, m.KX, rule=lambda m, t, k: m.link_fwd[t, k] <= links.at[k, "p_max_pu"] * cap[k])
+        m.T, m.KX, rule=lambda m, t, k: m.link_fwd[t, k] <= pmax[t, k] * cap[k])
     m.link_rating_rev = pyo.Constraint(
         m.T, m.KX, rule=lambda m, t, k: m.link_rev[t, k] <= -links.at[k, "p_min_pu"] * cap[k])
     for k, r in links.iterrows():
@@ -97,10 +98,10 @@ def add_links(tw: Twin, ctx: Context) -> None:
             tw.injections[t, r["bus0"]].append(-m.link_fwd[t, k] + eff_r[k] * m.link_rev[t, k])
             tw.injections[t, r["bus1"]].append(eff[k] * m.link_fwd[t, k] - m.link_rev[t, k])
             tw.cost.append(w[t] * r["marginal_cost"] * (m.link_fwd[t, k] + m.link_rev[t, k]))
-    _add_export_contracts(tw, ctx, links)
+    _add_export_contracts(tw, ctx, links, pmax)
 
 
-def _add_export_contracts(tw: Twin, ctx: Context, links: pd.DataFrame) -> None:
+def _add_export_contracts(tw: Twin, ctx: Context, links: pd.DataFrame, pmax) -> None:
     """Forward flow plus a priced shortfall reaches the contract minimum, capped at the most the link can
     carry forward (an extendable link at its largest capacity)."""
     m, w = tw.m, ctx.weights
@@ -108,9 +109,9 @@ def _add_export_contracts(tw: Twin, ctx: Context, links: pd.DataFrame) -> None:
     has_c = ctx.has_series("contract_min_mw", links.index)
     contract = links.index[has_c]
     cap = tw.capacity["links"]
-    most = np.array([0.0 if links.at[k, "p_max_pu"] == 0 else
-                     links.at[k, "p_max_pu"] * links.at[k, "p_nom_max" if k in cap else "p_nom"] for k in contract])
-    cmin = frame(np.minimum(ctx.series("contract_min_mw", contract), most.reshape(1, -1)), contract)
+    most = np.array([[pmax[t, k] * links.at[k, "p_nom_max" if k in cap and pmax[t, k] > 0 else "p_nom"]
+                      for k in contract] for t in range(ctx.T)]).reshape(ctx.T, len(contract))
+    cmin = frame(np.minimum(ctx.series("contract_min_mw", contract), most), contract)
     m.KC = pyo.Set(initialize=list(contract), ordered=True)
     m.export_shortfall = pyo.Var(m.T, m.KC, bounds=lambda m, t, k: (0, cmin[t, k]))
     m.export_contract = pyo.Constraint(
