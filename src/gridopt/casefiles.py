@@ -117,6 +117,10 @@ def _check_inside(path: Path, root: Path, problems: list[Problem]) -> bool:
     return True
 
 
+# CSV files of a case folder that are not network tables: published figures read by `gridopt calibrate`
+CASE_DOCUMENTS = ("calibration.csv",)
+
+
 def load_case(name_or_path: str | os.PathLike) -> Network:
     """Load and validate a case by name (a folder in `networks/`) or path; raises CaseError.
 
@@ -143,7 +147,7 @@ def load_case(name_or_path: str | os.PathLike) -> Network:
     tables: dict[str, pd.DataFrame] = {}
     for f in sorted(case_dir.glob("*.csv")):
         comp = f.stem
-        if not _check_inside(f, case_dir, problems):
+        if f.name in CASE_DOCUMENTS or not _check_inside(f, case_dir, problems):
             continue
         if comp not in SCHEMA:
             problems.append(Problem(str(f), "", "", f"unknown component table (expected one of: {', '.join(COMPONENTS)})"))

@@ -58,24 +58,35 @@ class Result:
 
 def write_atomic(folder: str | os.PathLike, summary: dict[str, Any], tables: dict[str, pd.DataFrame]) -> Path:
     out = Path(folder)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp = temp_folder(out)
     try:
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a results folder is as readable as any
         for name, df in tables.items():
             df.to_parquet(tmp / f"{name}.parquet", index=False, compression="zstd")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
-        old = None
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def temp_folder(out: Path) -> Path:
+    """A new folder beside `out` (as readable as the umask allows), filled and then moved by `replace_folder`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a results folder is as readable as any
+    return tmp
+
+
+def replace_folder(tmp: Path, out: Path) -> None:
+    """Move the finished folder `tmp` to `out`, replacing what was there: readers see the old or the new."""
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _umask() -> int:

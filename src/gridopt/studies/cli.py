@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from ..argtypes import kv, nonneg_float, positive_int, timestamp
 from ..errors import UsageError
@@ -98,6 +99,27 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Callable]) -> 
                    help="the run's case (name or folder) where its summary's case name does not find it")
     commands["plot"] = cmd_plot
 
+    p = sub.add_parser("calibrate", help="the case's year beside published figures: CALIBRATION.md and charts",
+                       description="Run the case over its year (the rolling default, or one LP with --exact) "
+                                   "and set what it did beside the published figures of its calibration.csv: "
+                                   "generation by carrier, hydro utilisation and months, exports per DC line, "
+                                   "interchange, peak load, CO2 and grid emission factors, gas production and "
+                                   "storage. Writes CALIBRATION.md, calibration.csv, PNG charts and the run "
+                                   "(run/) to --out. A shorter --hours annualises energies.")
+    p.add_argument("case", help="case name in networks/ or path to a case folder")
+    p.add_argument("--out", default=None, metavar="DIR", help="output folder (default results/calibration)")
+    p.add_argument("--start", type=timestamp, default=None, help="first snapshot (default: the series' first)")
+    p.add_argument("--hours", type=positive_int, default=None, help="snapshots (default: the whole series)")
+    p.add_argument("--exact", action="store_true", help="one LP over the horizon instead of the rolling default")
+    p.add_argument("--from", dest="run", default=None, metavar="RUN",
+                   help="take this results folder of the case instead of running it")
+    p.add_argument("--publish", action="store_true",
+                   help="also write CALIBRATION.md and its charts (calibration/) into the case folder")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
+    p.add_argument("--processes", type=positive_int, default=None, help="local processes for rolling chains")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    commands["calibrate"] = cmd_calibrate
+
 
 def cmd_compare(args) -> int:
     from .comparison import compare, to_text, write
@@ -162,4 +184,24 @@ def cmd_plot(args) -> int:
     files = plot(args.path, out=args.out, case=args.case)
     for f in files:
         print(f)
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from ..casefiles import load_case
+    from .calibration import calibrate, default_out
+    out = args.out or str(default_out())
+    if Path(out).exists() and not args.force:
+        raise UsageError(f"{out} exists: give --force to replace it, or another --out")
+    if args.run is not None and (args.start or args.hours or args.exact):
+        raise UsageError("--from takes a finished run: leave out --start, --hours and --exact")
+    net = load_case(args.case)
+    say = Progress(quiet=args.quiet)
+    say(f"calibrating {net.name}" + (f" on {args.run}" if args.run else ""))
+    table = calibrate(net, out, run=args.run, publish=args.publish, progress=say, start=args.start,
+                      hours=args.hours, exact=args.exact, processes=args.processes) if args.run is None else \
+        calibrate(net, out, run=args.run, publish=args.publish, progress=say)
+    counts = table["verdict"].value_counts()
+    print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    say(f"calibration written to {out}/CALIBRATION.md" + (f" and {net.path}/CALIBRATION.md" if args.publish else ""))
     return 0
