@@ -109,6 +109,28 @@ def test_one_way_lossy_link_and_lossless_two_way_link(tmp_path):
     assert not [w for w in caught if issubclass(w.category, InteropWarning)]  # neither link is approximated
 
 
+def test_link_availability_series_comes_in_and_goes_back_out(tmp_path):
+    """links-p_max_pu.csv (e.g. a link entering service) becomes link_p_max_pu, on the link's scaled rating, and
+    export-pypsa writes it back: PyPSA's objective both ways."""
+    n = new_network(3)
+    for b in ("a", "b"):
+        n.add("Bus", b, v_nom=500.0)
+    n.add("Link", "new_dc", bus0="a", bus1="b", p_nom=100.0, p_max_pu=[0.0, 0.4, 1.2], efficiency=0.97)
+    n.add("Generator", "ga", bus="a", p_nom=300.0, marginal_cost=5.0)
+    n.add("Generator", "gb", bus="b", p_nom=300.0, marginal_cost=60.0)
+    n.add("Load", "lb", bus="b", p_set=[90.0, 90.0, 90.0])
+    obj = assert_same_objective(n, tmp_path)
+    case = gridopt.load_case(tmp_path / "net")
+    assert case.tables["links"].at["new_dc", "p_nom"] == pytest.approx(120.0)
+    assert case.series["link_p_max_pu"]["new_dc"].tolist() == pytest.approx([0.0, 0.4 / 1.2, 1.0])
+    assert main(["export-pypsa", str(tmp_path / "net"), str(tmp_path / "back")]) == 0
+    back = pd.read_csv(tmp_path / "back" / "links-p_max_pu.csv", index_col=0)
+    assert back["new_dc"].tolist() == pytest.approx([0.0, 0.4 / 1.2, 1.0])
+    assert main(["import-pypsa", str(tmp_path / "back"), str(tmp_path / "again")]) == 0
+    res = gridopt.dispatch(gridopt.load_case(tmp_path / "again"))
+    assert res.summary["objective_cny"] == pytest.approx(obj, rel=REL)
+
+
 def test_lossy_two_way_link_is_imported_with_a_warning(tmp_path):
     n = new_network(1)
     n.add("Bus", "a")

@@ -23,7 +23,7 @@ _OUTPUT_SERIES = {"p", "q", "p0", "p1", "q0", "q1", "status", "start_up", "shut_
                   "v_ang", "v_mag_pu", "state_of_charge", "spill", "p_store", "p_dispatch", "e", "p_slack",
                   "maintenance", "n_mod"}
 # series gridopt holds per hour; every other input series must be constant in time
-_SUPPORTED_SERIES = {"generators": {"p_max_pu", "p_min_pu"}, "loads": {"p_set"},
+_SUPPORTED_SERIES = {"generators": {"p_max_pu", "p_min_pu"}, "loads": {"p_set"}, "links": {"p_max_pu"},
                      "storage_units": {"inflow", "state_of_charge_set"}, "stores": {"e_min_pu", "e_max_pu", "e_set"}}
 # series kept where they vary (constant columns become static values): generator prices make markets
 _VARYING_OK = {("generators", "marginal_cost")}

@@ -151,8 +151,17 @@ class GridReader(CostReader):
                 warn(f"link {name}: lossy two-way link (efficiency {eff[name]:g}, p_min_pu {pmin[name]:g}) imported "
                      "with efficiency_reverse = efficiency; PyPSA's single variable would create energy on reverse "
                      "flow (delivering p / efficiency), so objectives differ")
-        scale = np.maximum(1.0, np.maximum(pmax, -pmin))
+        ser = self.dyn["links"].get("p_max_pu")
+        top = pmax.copy()
+        if ser is not None and ser.shape[1]:
+            for name in ser.columns[(ser < 0).any().to_numpy()]:
+                self.refuse("links", name, "p_max_pu", f"{ser[name].min():g} in links-p_max_pu.csv: must be >= 0")
+            top[ser.columns] = np.maximum(top[ser.columns], ser.max().to_numpy())
+        scale = np.maximum(1.0, np.maximum(top, -pmin))  # gridopt's pu stay within [-1, 1]: p_nom takes the rest
         self.link_scale = scale
+        # hourly forward availability (link_p_max_pu), on the scaled rating
+        self.link_pmax = None if ser is None or not ser.shape[1] else \
+            (ser / scale[ser.columns].to_numpy()).set_axis(self.index, axis=0)
         carrier = c("carrier", "DC").replace("", "DC")
         length = c("length", 0.0)
         return pd.DataFrame({"name": lk.index, "bus0": c("bus0", ""), "bus1": c("bus1", ""), "p_nom": p_nom * scale,

@@ -170,6 +170,9 @@ class _Reader(GridReader):
         self.check_phase_shifts(tables["lines"], tables["transformers"])
         tables["links"] = self.links()
         qualify_branch_names(tables)
+        if self.link_pmax is not None:  # series follow the names the links end up with
+            new = dict(zip(self.static["links"].index, tables["links"]["name"], strict=True))
+            series["link_p_max_pu"] = self.link_pmax.rename(columns=new)
         tables["markets"] = self.markets(series)
         tables["generators"] = self.generators(series)
         self.loads(series)

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from ..formulation.context import RENEWABLE_CARRIERS
+from ..formulation.balance import sheds_load
 from ..network import Network
 from ..schema import EXTERNAL
 from ..units import HM3_PER_M3S_HOUR
@@ -138,6 +139,8 @@ class _Writer:
                             "marginal_cost": lk["marginal_cost"], "carrier": carrier,
                             "length": lk["length_km"].fillna(0.0), **expansion(lk, "p_nom")})
         self.add("links", fwd)
+        timed = lk.index[lk.index.isin(self.net.series.get("link_p_max_pu", pd.DataFrame()).columns)]
+        self.add_series("links", "p_max_pu", self.values("link_p_max_pu", timed))
         split = lk[~simple]
         if len(split):
             # the reverse half keeps the existing capacity: a second decision would let PyPSA extend it apart
@@ -224,7 +227,7 @@ class _Writer:
                                ("interruptible", inter, pen["voll_interruptible_cny_per_mwh"])):
             peak = df.max(axis=0)
             has = peak[peak > 0].index
-            if len(has) == 0:
+            if len(has) == 0 or not sheds_load(net.config):  # a case without shed variables exports none
                 continue
             n = pd.Index([f"shed_{tier}_{b}" for b in has])
             rows.append(pd.DataFrame({"bus": has, "carrier": "load_shedding", "p_nom": peak[has].to_numpy(),
