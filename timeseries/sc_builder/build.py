@@ -26,6 +26,7 @@ def build_tables(inp: Inputs, info: dict) -> tuple[dict[str, pd.DataFrame], pd.D
                   generators=gens, storage_units=hydro.build_storage_units(inp), reservoirs=res,
                   markets=markets.build_markets(inp))
     tables.update(gas.build_gas_tables(inp))
+    info["gas_at_plants"] = gas.check_power_gas_price(inp, tables)
     return tables, flows
 
 
@@ -45,6 +46,7 @@ def build_series(inp: Inputs, tables: dict[str, pd.DataFrame], flows: pd.DataFra
     series["inflow_m3s"] = hydro.build_inflows(inp, res, flows, info)
     series.update(hydro.build_rule_curves(inp, res))
     series["contract_min_mw"] = markets.build_contracts(inp, info)
+    series["link_p_max_pu"] = grid.build_link_pmax(inp)
     series["buy_price"], series["sell_price"] = markets.build_prices(inp)
     series["gas_demand_mm3_per_h"] = gas.build_gas_demand(tables, inp)
     series["weighting"] = pd.DataFrame({"weighting": np.ones(HOURS)}, index=SNAPSHOTS)
@@ -95,6 +97,7 @@ def report(inp: Inputs, info: dict) -> None:
     print(f"  reservoir energy, mean flow x k: {fl.energy_twh.sum():.1f} TWh; "
           f"capped at p_nom hourly: {fl.e_capped.sum():.1f} TWh")
     print("  export contracts TWh:", {k: round(v, 2) for k, v in info["contracts_twh"].items()})
+    print("  gas cost at power plants' nodes (CNY/1000 m3):", info["gas_at_plants"])
     report_capacity(t)
 
 

@@ -62,6 +62,37 @@ def build_gas_tables(inp: Inputs) -> dict[str, pd.DataFrame]:
                 gas_demands=dem)
 
 
+def delivered_cost(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
+    """Cheapest cost of gas at each node (CNY/1000 m3): a local supply, or a neighbour's cost plus the
+    pipeline tariff, divided by the pipeline efficiency (shortest paths, Bellman-Ford)."""
+    sup = tables["gas_supplies"]
+    cost = {n: np.inf for n in tables["gas_nodes"].name}
+    for s in sup.itertuples(index=False):
+        cost[s.node] = min(cost[s.node], s.cost_cny_per_kcm)
+    arcs = []
+    for p in tables["pipelines"].itertuples(index=False):
+        arcs.append((p.node0, p.node1, p.cost_cny_per_kcm, p.efficiency))
+        if p.capacity_reverse_mm3_per_h > 0:
+            arcs.append((p.node1, p.node0, p.cost_cny_per_kcm, p.efficiency))
+    for _ in range(len(cost)):
+        for a, b, tariff, eff in arcs:
+            cost[b] = min(cost[b], (cost[a] + tariff) / eff)
+    return cost
+
+
+def check_power_gas_price(inp: Inputs, tables: dict[str, pd.DataFrame]) -> dict[str, float]:
+    """Gas at every power plant's node must cost the power-plant price (fuel_price x LHV) within the
+    tolerance of the figures, so the gas network and the fixed fuel_price tell the same story."""
+    f = inp.fig
+    target = f.gas_price_power_cny_per_gj * f.gas_lhv_gj_per_kcm
+    cost = delivered_cost(tables)
+    used = sorted(set(tables["generators"].gas_node.dropna()) - {""})
+    for n in used:
+        assert abs(cost[n] / target - 1) <= f.gas_delivered_tolerance, \
+            f"gas at {n} costs {cost[n]:.0f} CNY/1000 m3, the power-plant price is {target:.0f}"
+    return {n: round(cost[n], 1) for n in used}
+
+
 def demand_shapes(inp: Inputs) -> dict[str, np.ndarray]:
     """Hourly shapes, mean 1, per demand kind. Seasonal factors step once a day (cosine peaking on
     15 January); residential adds a day profile, industry dips at weekends and in the Spring Festival."""

@@ -2,7 +2,7 @@
 
 Inputs: ``buses.csv``, ``ac_corridors.csv`` (one row per corridor, expanded to one line per circuit),
 ``circuit_types.csv``, ``transformer_banks.csv``, ``interregional_links.csv``, ``interfaces.csv`` and
-``interface_corridors.csv``. Units: kV, km, ohm, MW, MVA, CNY/MWh.
+``interface_corridors.csv``. Units: kV, km, ohm, MW, MVA, CNY/MWh, pu.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .common import Inputs
+from .common import SNAPSHOTS, YEAR, Inputs, hourly_frame
 
 
 def build_buses(inp: Inputs) -> pd.DataFrame:
@@ -75,6 +75,26 @@ def build_links(inp: Inputs) -> pd.DataFrame:
                          marginal_cost=float(k.marginal_cost_cny_per_mwh), length_km=k.length_km,
                          build_year=k.build_year, carrier=k.carrier))
     return pd.DataFrame(rows)
+
+
+def in_service_masks(inp: Inputs) -> dict[str, np.ndarray]:
+    """Links that enter service during the base year: True from 00:00 of their ``in_service`` date on.
+
+    Links with an empty ``in_service`` predate the year and are left out (always available).
+    """
+    out = {}
+    for k in inp["interregional_links"].itertuples(index=False):
+        if not k.in_service:
+            continue
+        day = pd.Timestamp(k.in_service)
+        assert day.year == YEAR, f"interregional_links.csv: {k.name} in_service {day.date()} is not in {YEAR}"
+        out[k.name] = SNAPSHOTS >= day
+    return out
+
+
+def build_link_pmax(inp: Inputs) -> pd.DataFrame:
+    """``link_p_max_pu``: 0 before a link's in-service date, 1 from it (overrides the static p_max_pu)."""
+    return hourly_frame({n: m.astype(float) for n, m in in_service_masks(inp).items()})
 
 
 def build_interfaces(inp: Inputs, lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

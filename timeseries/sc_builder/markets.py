@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .common import HOURS, SNAPSHOTS, Inputs, hourly_frame, mid_month_curve, monthly
+from .grid import in_service_masks
 
 CONTRACT_CAP_PU = 0.95   # a contract never asks for more than this share of the link rating
 
@@ -25,9 +26,11 @@ def build_markets(inp: Inputs) -> pd.DataFrame:
 
 def build_contracts(inp: Inputs, info: dict) -> pd.DataFrame:
     """Contract minimum (MW) = contract energy x share / 8,760 h x monthly factor (renormalised, by day),
-    capped at ``CONTRACT_CAP_PU`` x p_nom. Links without contract energy have no contract."""
+    capped at ``CONTRACT_CAP_PU`` x p_nom, and 0 before the link's in-service date (no contract binds on a
+    line not yet built). Links without contract energy have no contract."""
     shape = mid_month_curve(monthly(inp, "export_contract_factor"))
     shape = shape / shape.mean()
+    in_service = in_service_masks(inp)
     out = {}
     info["contracts_twh"] = {}
     for k in inp["interregional_links"].itertuples(index=False):
@@ -35,6 +38,7 @@ def build_contracts(inp: Inputs, info: dict) -> pd.DataFrame:
             continue
         mean_mw = k.contract_energy_twh * k.contract_share * 1e6 / HOURS
         c = np.minimum(mean_mw * shape, CONTRACT_CAP_PU * k.p_nom_mw)
+        c = np.where(in_service.get(k.name, True), c, 0.0)
         out[k.name] = np.round(c, 1)
         info["contracts_twh"][k.name] = c.sum() / 1e6
     return hourly_frame(out)

@@ -56,7 +56,8 @@ def gas_units(inp: Inputs) -> pd.DataFrame:
 
 def coal_fleets(inp: Inputs) -> pd.DataFrame:
     """GEM coal units per zone and size class, scaled per region so that coal + gas in service in the base
-    year meets the reported thermal capacity (GEM misses CHP, captive and recent units)."""
+    year meets the reported thermal capacity less the part still under construction (GEM misses CHP,
+    captive and recent units; units under construction cannot run in the base year)."""
     gem = inp["gem_plants_by_zone"]
     large_min = inp.fig.coal_large_unit_mw_min
     coal = gem[gem.type == "coal"].copy()
@@ -68,7 +69,8 @@ def coal_fleets(inp: Inputs) -> pd.DataFrame:
         zones = inp.zones(reg.region)
         sub = coal[coal.zone.isin(zones)]
         gas_mw = gas[(gas.zone.isin(zones)) & (gas.build_year <= YEAR)].MW.sum()
-        scale = (reg.thermal_reported_mw - gas_mw) / sub.MW.sum()
+        in_service_mw = reg.thermal_reported_mw - reg.thermal_under_construction_mw
+        scale = (in_service_mw - gas_mw) / sub.MW.sum()
         for (zone, size), g in sub.groupby(["zone", "size"], sort=True):
             hr = float(np.average(g.hr, weights=g.MW))
             rows.append(dict(name=f"{zone}_coal_{size}", bus=zone, carrier="coal",
@@ -92,7 +94,7 @@ def coal_rows(inp: Inputs, info: dict) -> list[dict]:
         t = tech.loc[f"coal_{r.size}"]
         size_text = f"{'>=' if r.size == 'large' else '<'} {f.coal_large_unit_mw_min:.0f}"
         text = (f"coal units {size_text} MW; GEM {r.gem_mw:.0f} MW x {r.scale:.3f} "
-                "to the provincial thermal total")
+                "to the provincial thermal total in service")
         rows.append(dict(name=r.name, bus=r.bus, carrier="coal", p_nom=r.p_nom, p_min_pu=t.p_min_pu,
                          committable=True, start_up_cost=t.start_up_cost_cny_per_mw,
                          ramp_limit_up=t.ramp_limit_pu_per_h, ramp_limit_down=t.ramp_limit_pu_per_h,
@@ -107,7 +109,8 @@ def short_plant_name(plant: str) -> str:
 
 
 def gas_rows(inp: Inputs) -> list[dict]:
-    """Gas fleets buy their fuel in the gas network (``gas_node``), so their fuel_price is 0."""
+    """Gas fleets buy their fuel in the gas network (``gas_node``), so their fuel_price is 0 (the case
+    format requires it); the gas supply costs put that fuel at about ``gas_price_power_cny_per_gj``."""
     t = inp["thermal_fleets"].set_index("fleet").loc["gas"]
     node_of_zone = dict(zip(inp["zones"].zone, inp["zones"].gas_node, strict=True))
     rows = []
