@@ -51,9 +51,15 @@ def test_figures_agree_with_the_run_summary(week):
     served = (s["load_mwh"] - s["load_shed_mwh"]["total"]) * k / 1e6
     consumed = got.loc[("consumption_twh", "Sichuan"), "model"] + got.loc[("consumption_twh", "Chongqing"), "model"]
     assert consumed == pytest.approx(served, rel=1e-9)
+    # the net receiver of the interchange adds it at the sender's own emissions over generation
+    into_cq = s["interchange_sc_to_cq_mwh"]
+    receiver, sender = ("Chongqing", "Sichuan") if into_cq > 0 else ("Sichuan", "Chongqing")
+    gen_all = pd.read_parquet(week / "run" / "generation.parquet").groupby("region")["p_mw"].sum()
     for reg in ("Sichuan", "Chongqing"):
-        co2 = (s["emissions_t"][reg] + s["emissions_imported_t"][reg]) * k / 1e6
-        assert got.loc[("co2_mt", reg), "model"] == pytest.approx(co2, rel=1e-9)
+        co2 = s["emissions_t"][reg] + s["emissions_imported_t"][reg]
+        if reg == receiver:
+            co2 += abs(into_cq) * s["emissions_t"][sender] / gen_all[sender]
+        assert got.loc[("co2_mt", reg), "model"] == pytest.approx(co2 * k / 1e6, rel=1e-9)
     assert got.loc[("interchange_twh", "Sichuan"), "model"] == pytest.approx(s["interchange_sc_to_cq_mwh"] * k / 1e6)
     # the scope counts half of JS_LOWER's output: Sichuan hydro = all of it - half of JS_LOWER's
     g = pd.read_parquet(week / "run" / "generation.parquet")

@@ -338,17 +338,32 @@ def test_contracts_and_prices(tables, series):
         assert (sell[n] > buy[n]).all(), f"{n}: buying and selling at once would pay"
 
 
-def test_links_enter_service_on_their_dates(series):
-    """[S12] Hami-Chongqing first power 10 Jun 2025; [S14] Jinshang-Hubei in service 18 Dec 2025."""
+def test_links_enter_service_on_their_dates_and_run_to_their_plans(series):
+    """[S12] Hami-Chongqing first power 10 Jun 2025; [S14] Jinshang-Hubei in service 18 Dec 2025. Lines carry
+    at most their annual plan: design energy x headroom, on the contract shape above the contract where
+    contracted."""
     links = pd.read_csv(INPUTS / "interregional_links.csv", keep_default_na=False)
-    dated = dict(zip(links.name, links.in_service, strict=True))
+    links = links.set_index("name")
+    dated = links.in_service[links.in_service != ""]
+    planned = links.index[links.contract_energy_twh != ""]
     avail = series["link_p_max_pu"]
-    assert {n for n, d in dated.items() if d} == set(avail.columns)
+    assert set(dated.index) | set(planned) == set(avail.columns)
     assert dated["DC_HAMI_CHONGQING"] == "2025-06-10" and dated["DC_JINSHANG_HUBEI"] == "2025-12-18"
-    for n in avail.columns:
-        day = pd.Timestamp(dated[n])
-        assert (avail[n][avail.index < day] == 0.0).all(), n
-        assert (avail[n][avail.index >= day] == 1.0).all(), n
+    for n, d in dated.items():
+        assert (avail[n][avail.index < pd.Timestamp(d)] == 0.0).all(), n
+    headroom = pd.read_csv(INPUTS / "figures.csv").set_index("name").value["export_plan_headroom"]
+    # [S12] more than 36 TWh a year, flat: no hydro season behind it
+    hami = avail["DC_HAMI_CHONGQING"]["2025-06-10":] * 8000.0
+    assert hami.nunique() == 1 and hami.iloc[0] * 8760 / 1e6 == pytest.approx(36.0 * headroom, rel=1e-3)
+    contract = series["contract_min_mw"]
+    for n in planned:
+        p_nom = float(links.at[n, "p_nom_mw"])
+        cap = avail[n] * p_nom
+        assert (cap <= p_nom).all() and (cap >= contract[n] - 1.0).all(), n
+        if n not in dated:   # in service all year: the plan holds the design energy and the headroom
+            plan_twh = cap.sum() / 1e6
+            assert plan_twh == pytest.approx(float(links.at[n, "contract_energy_twh"]) * headroom, rel=0.01), n
+            assert cap["2025-07"].mean() > 1.8 * cap["2025-01"].mean(), n   # wet-season exports
 
 
 def test_gas_reaches_power_plants_at_the_documented_price(tables, case):

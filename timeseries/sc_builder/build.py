@@ -46,7 +46,7 @@ def build_series(inp: Inputs, tables: dict[str, pd.DataFrame], flows: pd.DataFra
     series["inflow_m3s"] = hydro.build_inflows(inp, res, flows, info)
     series.update(hydro.build_rule_curves(inp, res))
     series["contract_min_mw"] = markets.build_contracts(inp, info)
-    series["link_p_max_pu"] = grid.build_link_pmax(inp)
+    series["link_p_max_pu"] = markets.build_link_pmax(inp)
     series["buy_price"], series["sell_price"] = markets.build_prices(inp)
     series["gas_demand_mm3_per_h"] = gas.build_gas_demand(tables, inp)
     series["weighting"] = pd.DataFrame({"weighting": np.ones(HOURS)}, index=SNAPSHOTS)

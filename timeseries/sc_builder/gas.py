@@ -24,7 +24,9 @@ def bcm_to_mm3h(bcm: float) -> float:
 
 
 def gas_storage_table(inp: Inputs) -> pd.DataFrame:
-    """Storage rates per hour from the daily withdrawal rate; inventories as shares of working gas."""
+    """Storage rates per hour from the daily withdrawal rate; inventories as shares of working gas; one
+    withdrawal cost for all (without it injection and withdrawal at once cost nothing, and the LP's
+    choice between them is arbitrary)."""
     num, den = INJECTION_OF_WITHDRAWAL
     rows = []
     for s in inp["gas_storages"].itertuples(index=False):
@@ -35,7 +37,7 @@ def gas_storage_table(inp: Inputs) -> pd.DataFrame:
                          withdrawal_max_mm3_per_h=round(w, 4),
                          inventory_initial_mm3=round(s.inventory_initial_share * wg, 1), cyclic=False,
                          inventory_final_min_mm3=round(s.inventory_final_min_share * wg, 1),
-                         build_year=s.build_year))
+                         cost_cny_per_kcm=inp.fig.ugs_withdrawal_cost_cny_per_kcm, build_year=s.build_year))
     return pd.DataFrame(rows)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .common import SNAPSHOTS, YEAR, Inputs, hourly_frame
+from .common import SNAPSHOTS, YEAR, Inputs
 
 
 def build_buses(inp: Inputs) -> pd.DataFrame:
@@ -90,11 +90,6 @@ def in_service_masks(inp: Inputs) -> dict[str, np.ndarray]:
         assert day.year == YEAR, f"interregional_links.csv: {k.name} in_service {day.date()} is not in {YEAR}"
         out[k.name] = SNAPSHOTS >= day
     return out
-
-
-def build_link_pmax(inp: Inputs) -> pd.DataFrame:
-    """``link_p_max_pu``: 0 before a link's in-service date, 1 from it (overrides the static p_max_pu)."""
-    return hourly_frame({n: m.astype(float) for n, m in in_service_masks(inp).items()})
 
 
 def build_interfaces(inp: Inputs, lines: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -24,12 +24,37 @@ def build_markets(inp: Inputs) -> pd.DataFrame:
                          for m in inp["markets"].itertuples(index=False)])
 
 
+def contract_shape(inp: Inputs) -> np.ndarray:
+    """Hourly contract shape, mean 1: the monthly ``export_contract_factor`` through mid-month, by day."""
+    shape = mid_month_curve(monthly(inp, "export_contract_factor"))
+    return shape / shape.mean()
+
+
+def build_link_pmax(inp: Inputs) -> pd.DataFrame:
+    """``link_p_max_pu`` (overrides the static p_max_pu): 0 before a link's in-service date; from it, a link
+    with an annual plan carries at most the plan's energy times ``export_plan_headroom``, at most its rating:
+    the contract energy on the contract shape, or ``plan_energy_twh`` flat for a link without a contract.
+    Inter-regional DC flows run to the dispatch plans set from the annual contracts, with room for
+    surplus-hydro trades on top; without the plan the LP would send power whenever a receiving price beats
+    the sending end's coal."""
+    shape = contract_shape(inp)
+    headroom = inp.fig.export_plan_headroom
+    out = {n: m.astype(float) for n, m in in_service_masks(inp).items()}
+    for k in inp["interregional_links"].itertuples(index=False):
+        contracted = not pd.isna(k.contract_energy_twh)
+        if not contracted and pd.isna(k.plan_energy_twh):
+            continue
+        energy, s = (k.contract_energy_twh, shape) if contracted else (k.plan_energy_twh, 1.0)
+        plan = np.minimum(1.0, energy * 1e6 / HOURS * s * headroom / k.p_nom_mw)
+        out[k.name] = np.round(out.get(k.name, 1.0) * plan, 4)
+    return hourly_frame(out)
+
+
 def build_contracts(inp: Inputs, info: dict) -> pd.DataFrame:
     """Contract minimum (MW) = contract energy x share / 8,760 h x monthly factor (renormalised, by day),
     capped at ``CONTRACT_CAP_PU`` x p_nom, and 0 before the link's in-service date (no contract binds on a
     line not yet built). Links without contract energy have no contract."""
-    shape = mid_month_curve(monthly(inp, "export_contract_factor"))
-    shape = shape / shape.mean()
+    shape = contract_shape(inp)
     in_service = in_service_masks(inp)
     out = {}
     info["contracts_twh"] = {}

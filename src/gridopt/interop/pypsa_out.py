@@ -52,8 +52,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..formulation.context import RENEWABLE_CARRIERS
 from ..formulation.balance import sheds_load
+from ..formulation.context import RENEWABLE_CARRIERS
 from ..network import Network
 from ..schema import EXTERNAL
 from ..units import HM3_PER_M3S_HOUR

@@ -16,10 +16,11 @@ statistics count half of a border plant) and `explained` (where the case's SOURC
   counts negative); ``exports_total_twh``: the region's links summed; ``interchange_twh``: the summary's flow
   from the first interchange region to the second.
 - ``co2_mt``: the region's emissions plus those of the power it imports from outside the case, at the
-  intensities the summary attributes (`emissions_imported_t`, the one rule for imported power);
-  ``emission_factor_kg_per_kwh``: that CO2 over the region's generation plus those imports. Power a region
-  exports or sends to the other region leaves at the region's own average, so it changes neither: the
-  published provincial grid factors are computed the same way.
+  intensities the summary attributes (`emissions_imported_t`, the one rule for imported power), plus the
+  net interchange it receives from the other region at that region's own factor (emissions over
+  generation); ``emission_factor_kg_per_kwh``: that CO2 over the region's generation (counted in the row's
+  scope) plus those imports and that interchange. Power a region exports or sends on net leaves at its own
+  average, so it changes neither: the published provincial grid factors are computed the same way.
 - ``gas_production_bcm`` and ``ugs_withdrawal_bcm``: supply and storage withdrawal at the region's gas nodes.
 
 Energies of a run shorter than a year are annualised by 8760 / represented hours (the report says so); the
@@ -163,16 +164,37 @@ class Figures:
         got = np.maximum(got, 0.0) * fl["hour"].map(self.w).fillna(1.0).to_numpy()
         return float(got.sum())
 
-    def _co2_t(self, region: str) -> float:
+    def _received_mwh(self, region: str) -> tuple[float, str | None]:
+        """Net interchange the region receives from the other region of the case's pair, and that region."""
+        s = self.run.summary
+        pair = s.get("interchange_regions") or []
+        if region not in pair:
+            return 0.0, None
+        into_second = float(s.get("interchange_sc_to_cq_mwh") or 0.0)
+        got = into_second if region == pair[1] else -into_second
+        return max(got, 0.0), pair[0] if region == pair[1] else pair[1]
+
+    def _own_co2_t(self, region: str) -> float:
         s = self.run.summary
         return float(s["emissions_t"].get(region, 0.0)) + float((s.get("emissions_imported_t") or {}).get(region, 0.0))
 
+    def _co2_t(self, region: str, scope: str = "") -> tuple[float, float]:
+        """CO2 (t) and the energy it supplied (MWh) over the run, by the rule in the module docstring."""
+        gen = self.generation_twh(region, "total", scope) * 1e6 / self.annual
+        co2, supplied = self._own_co2_t(region), gen + self._imports_mwh(region)
+        got, other = self._received_mwh(region)
+        if got > 0:
+            other_gen = self.generation_twh(other, "total", "") * 1e6 / self.annual
+            co2 += got * float(self.run.summary["emissions_t"].get(other, 0.0)) / other_gen
+            supplied += got
+        return co2, supplied
+
     def co2_mt(self, region: str, item: str, scope: str) -> float:
-        return self._co2_t(region) * self.annual / 1e6
+        return self._co2_t(region)[0] * self.annual / 1e6
 
     def emission_factor_kg_per_kwh(self, region: str, item: str, scope: str) -> float:
-        supplied = self.generation_twh(region, "total", "") * 1e6 / self.annual + self._imports_mwh(region)
-        return self._co2_t(region) / supplied if supplied > 0 else np.nan  # t/MWh = kg/kWh
+        co2, supplied = self._co2_t(region, scope)
+        return co2 / supplied if supplied > 0 else np.nan  # t/MWh = kg/kWh
 
     def _gas(self, region: str, column: str) -> float:
         g = self.run.table("gas")
@@ -285,13 +307,17 @@ def run_year(net: Network, out: Path, start=None, hours: int | None = None, exac
     return RunFolder(out)
 
 
-def calibrate(net: Network, out: str | os.PathLike | None = None, run: str | os.PathLike | None = None,
-              publish: bool = False, progress=None, **run_kw) -> pd.DataFrame:
-    """Run the case (or take the results folder `run`), write CALIBRATION.md, the charts and the run (as
-    `run/`, unless given) to `out`, whole or not at all; with `publish` also the table and charts into the
-    case folder (CALIBRATION.md and calibration/). Returns the table."""
+def calibrate(case: Network | str | os.PathLike, out: str | os.PathLike | None = None,
+              run: str | os.PathLike | None = None, publish: bool = False, progress=None,
+              **run_kw) -> pd.DataFrame:
+    """Run the case (a Network, or a case name or folder), or take the results folder `run`; write
+    CALIBRATION.md, the charts and the run (as `run/`, unless given) to `out`, whole or not at all; with
+    `publish` also the table and charts into the case folder (CALIBRATION.md and calibration/). `run_kw`:
+    `start`, `hours`, `exact`, `processes` of `run_year`. Returns the table."""
+    from ..casefiles import load_case
     from ..plot.calibration import calibration_charts
     from ..results import replace_folder, temp_folder
+    net = case if isinstance(case, Network) else load_case(case)
     out = Path(out) if out else default_out()
     tmp = temp_folder(out)
     try:
