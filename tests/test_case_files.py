@@ -200,6 +200,45 @@ def test_shipped_winter_outage_is_bounded_to_its_week():
     assert any("outside the horizon" in w for w in net.scenario_warnings(pd.Timestamp("2025-07-01"), 24))
 
 
+def test_scale_above_a_table_column_moves_only_the_part_above_it(small_case):
+    net = load_case(small_case)
+    res = net.tables["reservoirs"]
+    name = res.index[0]
+    _write_scenario(small_case, "low_water", f"""
+[[scale]]
+series = "inflow_m3s"
+columns = ["{name}"]
+factor = 0.5
+above = "eco_flow_min_m3s"
+""")
+    low = load_case(small_case).with_scenario("low_water")
+    floor = float(res.at[name, "eco_flow_min_m3s"])
+    want = floor + 0.5 * (net.series["inflow_m3s"][name] - floor)
+    pd.testing.assert_series_equal(low.series["inflow_m3s"][name], want, check_names=False)
+    _write_scenario(small_case, "bad_above", """
+[[scale]]
+series = "inflow_m3s"
+factor = 0.5
+above = "no_such_column"
+""")
+    with pytest.raises(CaseError, match="above"):
+        load_case(small_case).with_scenario("bad_above")
+
+
+def test_shipped_drought_starts_on_its_reservoir_state_at_any_date():
+    """A run from 1 August begins on the drought's plan (half the usable volume), not the base plan."""
+    net = load_case("sichuan_chongqing")
+    drought = net.with_scenario("drought_2022")
+    res = net.tables["reservoirs"]
+    pos = net.snapshots.get_indexer([pd.Timestamp("2025-08-01")])[0]
+    base, dry = net.planned_volumes(pos), drought.planned_volumes(pos)
+    floor = res["volume_min_hm3"].reindex(base.index)
+    assert dry["Baihetan"] - floor["Baihetan"] == pytest.approx(0.5 * (base["Baihetan"] - floor["Baihetan"]))
+    assert dry["Wudongde"] == base["Wudongde"]          # not among the drought's reservoirs
+    sliced = drought.slice(pd.Timestamp("2025-08-01"), 24)
+    assert sliced.tables["reservoirs"].at["Baihetan", "volume_initial_hm3"] == pytest.approx(dry["Baihetan"])
+
+
 # ---- scenario lists -----------------------------------------------------------------------------------
 
 def test_scenarios_combine_in_order_and_the_later_wins(small_case):

@@ -8,7 +8,9 @@ An overlay may name the scenarios it builds on (`builds_on = ["year_2030"]`: app
                  elements; with dates, only over [start, end) (see below)
     [[remove]]   table, names                              drop elements (memberships and series columns too)
     [[add]]      table, rows = [{...}]                     append elements
-    [[scale]]    series, columns (optional), factor, start, end   multiply a series over [start, end)
+    [[scale]]    series, columns (optional), factor, start, end, above (optional)   multiply a series
+                 over [start, end); with `above` (a column of the series' table, e.g. volume_min_hm3)
+                 only the part above that column's value: x -> above + factor x (x - above)
     [[replace]]  series, columns (optional), value, start, end    set a series over [start, end)
 
 `start` and `end` are timestamps of the case's series (`end` excluded); either may be left out (the
@@ -39,7 +41,7 @@ from .schema import SCHEMA, SERIES
 _KEYS = {"description", "builds_on", "case", "set", "remove", "add", "scale", "replace"}
 # the keys each kind of entry may hold: a misspelt key (say `ends`) would otherwise be ignored unseen
 _ENTRY_KEYS = {"set": {"table", "names", "values", "start", "end"}, "remove": {"table", "names"},
-               "add": {"table", "rows"}, "scale": {"series", "columns", "factor", "start", "end"},
+               "add": {"table", "rows"}, "scale": {"series", "columns", "factor", "start", "end", "above"},
                "replace": {"series", "columns", "value", "start", "end"}}
 
 
@@ -271,6 +273,23 @@ class _Edit:
         if not isinstance(val, (int, float)) or isinstance(val, bool) or not np.isfinite(val):
             self.problem(entry, key, f"expected a number, got {val!r}")
             return
+        base = self._base(entry, sname, e["above"], cols) if "above" in e else 0.0
+        if base is None:
+            return
         df = df.astype({c: float for c in cols})
-        df.loc[rows, cols] = df.loc[rows, cols] * float(val) if kind == "scale" else float(val)
+        df.loc[rows, cols] = base + (df.loc[rows, cols] - base) * float(val) if kind == "scale" else float(val)
         self.series[sname] = df
+
+    def _base(self, entry: str, sname: str, column: Any, cols: list) -> pd.Series | None:
+        """Per series column, the value of `column` of the element it names (`above` of a scale)."""
+        t = SERIES[sname].component if sname in SERIES else ""
+        table = self.tables.get(t)
+        if table is None or not isinstance(column, str) or column not in table.columns:
+            self.problem(entry, "above", f"expected a column of {t or 'the series table'}, got {column!r}")
+            return None
+        values = table.set_index("name")[column]
+        missing = [c for c in cols if c not in values.index]
+        if missing:
+            self.problem(entry, "above", f"{', '.join(missing)} not in {t}")
+            return None
+        return values.reindex(cols).astype(float)

@@ -264,7 +264,7 @@ def report_markdown(table: pd.DataFrame, run: RunFolder, net: Network, charts: l
     fig = Figures(run, net)
     counts = table["verdict"].value_counts()
     lines = [f"# Calibration of `{net.name}`", "",
-             f"Case input hash: `{net.content_hash()}` (the run's: `{run.summary.get('input_hash')}`)", "",
+             f"Case input hash: `{net.content_hash()}` (its horizon in the run: `{run.summary.get('input_hash')}`)", "",
              _run_line(run, fig), "",
              "Each row sets what the model did beside the published figure and its source. The definitions "
              "are in `gridopt.studies.calibration`; the published figures in the case's `calibration.csv`. "
