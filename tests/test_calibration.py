@@ -78,14 +78,23 @@ def test_a_link_outside_its_service_dates_exports_nothing(week):
     assert len(jh) == 168 and np.abs(jh["p0_mw"]).max() == 0.0 and (jh["limit_mw"] == 0.0).all()
 
 
-def test_committed_table_matches_the_case():
-    """A data change without a regenerated CALIBRATION.md fails here (gridopt calibrate --publish)."""
-    text = (CASE / "CALIBRATION.md").read_text()
+@pytest.mark.parametrize("report", sorted(p.name for p in CASE.glob("CALIBRATION*.md")))
+def test_committed_table_matches_the_case(report):
+    """A data change without a regenerated report fails here (gridopt calibrate --publish; a scenario's report
+    is stamped with the case as its scenarios change it)."""
+    text = (CASE / report).read_text()
     stamp = re.search(r"Case input hash: `([0-9a-f]{16})`", text)
-    assert stamp, "CALIBRATION.md has no input-hash stamp"
-    assert stamp.group(1) == load_case("sichuan_chongqing").content_hash(), \
-        "the case changed since CALIBRATION.md was written: run gridopt calibrate sichuan_chongqing --publish"
-    assert "needs a full year" not in text  # the committed table comes from a whole year
+    scenario = re.search(r"Run: scenario `([^`]+)`", text)
+    assert stamp and scenario, f"{report} has no input-hash stamp"
+    net = load_case("sichuan_chongqing")
+    net = net if scenario.group(1) == "base" else net.with_scenario(scenario.group(1).split("+"))
+    assert stamp.group(1) == net.content_hash(), \
+        f"the case changed since {report} was written: run gridopt calibrate sichuan_chongqing ... --publish"
+    assert "needs a full year" not in text
+
+
+def test_the_year_and_the_backtest_are_published():
+    assert {"CALIBRATION.md", "CALIBRATION_backtest_2022.md"} <= {p.name for p in CASE.glob("CALIBRATION*.md")}
 
 
 def test_a_bad_calibration_file_is_one_line_naming_row_and_column(tmp_path, capsys):
@@ -101,3 +110,32 @@ def test_a_bad_calibration_file_is_one_line_naming_row_and_column(tmp_path, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "calibration.csv: row 5, column figure: unknown figure 'consumption_pj'" in err[0]
     assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def backtest_days(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bt") / "calibration"
+    assert main(["calibrate", "sichuan_chongqing", "--scenario", "backtest_2022", "--figures",
+                 "calibration_backtest_2022.csv", "--start", "2025-08-16", "--hours", "48", "--out", str(out),
+                 "--quiet"]) == 0
+    return out
+
+
+def test_backtest_from_any_date_starts_on_its_drought_storage_and_sheds_in_the_evening(backtest_days):
+    got = pd.read_csv(backtest_days / "calibration.csv", dtype={"item": str}, keep_default_na=False,
+                      na_values={"model": [""]})
+    pub = pd.read_csv(CASE / "calibration_backtest_2022.csv", dtype={"item": str})
+    assert len(got) == len(pub) and got["model"].notna().all() and (got["tolerance"] == 0.30).all()
+    assert got["verdict"].isin(["within 30 %", "explained", "outside"]).all()
+    # the run starts on the scenario's plan for 16 August, not on the base case's
+    s = json.loads((backtest_days / "run" / "summary.json").read_text())
+    net = load_case("sichuan_chongqing")
+    pos = net.snapshots.get_indexer([pd.Timestamp("2025-08-16")])[0]
+    dry, usual = net.with_scenario("backtest_2022").planned_volumes(pos), net.planned_volumes(pos)
+    start = pd.Series(s["hydro_initial_volume_hm3"])
+    assert start["Baihetan"] == pytest.approx(dry["Baihetan"]) and start["Baihetan"] < usual["Baihetan"]
+    # load is shed by day and in the evening peak, not at night
+    pr = pd.read_parquet(backtest_days / "run" / "prices.parquet")
+    shed = pr[pr["region"] == "Sichuan"].groupby(pr["hour"].dt.hour)["shed_mw"].sum()
+    assert shed.sum() > 0 and shed.loc[1:7].sum() == 0
+    assert shed.loc[17:22].sum() > shed.loc[9:14].sum()

@@ -239,6 +239,21 @@ def test_shipped_drought_starts_on_its_reservoir_state_at_any_date():
     assert sliced.tables["reservoirs"].at["Baihetan", "volume_initial_hm3"] == pytest.approx(dry["Baihetan"])
 
 
+def test_backtest_2022_is_the_grid_of_2022_on_the_drought():
+    net = load_case("sichuan_chongqing")
+    bt = net.with_scenario("backtest_2022")
+    aug = bt.for_horizon(pd.Timestamp("2025-08-01"), 24)
+    assert not aug.active("lines").index.str.startswith("UHV_").any()           # no 1000 kV ring
+    assert "DC_HAMI_CHONGQING" not in aug.active("links").index                 # first power June 2025
+    assert "PHS_PANLONG" not in aug.active("storage_units").index
+    assert (bt.series["link_p_max_pu"]["DC_BAIHETAN_ZHEJIANG"] == 0).all()      # in service 30 Dec 2022
+    pos = net.snapshots.get_indexer([pd.Timestamp("2025-08-01")])[0]
+    floor = net.tables["reservoirs"]["volume_min_hm3"]
+    usual = (net.planned_volumes(pos) - floor.reindex(net.planned_volumes(pos).index))["Baihetan"]
+    low = (bt.planned_volumes(pos) - floor.reindex(bt.planned_volumes(pos).index))["Baihetan"]
+    assert low == pytest.approx(0.5 * 0.46 * usual)                             # 23 % of the usual volume
+
+
 # ---- scenario lists -----------------------------------------------------------------------------------
 
 def test_scenarios_combine_in_order_and_the_later_wins(small_case):

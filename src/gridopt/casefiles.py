@@ -118,7 +118,8 @@ def _check_inside(path: Path, root: Path, problems: list[Problem]) -> bool:
 
 
 # CSV files of a case folder that are not network tables: published figures read by `gridopt calibrate`
-CASE_DOCUMENTS = ("calibration.csv",)
+# (calibration.csv, and calibration_<name>.csv for a scenario's own horizon)
+DOCUMENT_PREFIX = "calibration"
 
 
 def load_case(name_or_path: str | os.PathLike) -> Network:
@@ -147,7 +148,7 @@ def load_case(name_or_path: str | os.PathLike) -> Network:
     tables: dict[str, pd.DataFrame] = {}
     for f in sorted(case_dir.glob("*.csv")):
         comp = f.stem
-        if f.name in CASE_DOCUMENTS or not _check_inside(f, case_dir, problems):
+        if comp.split("_")[0] == DOCUMENT_PREFIX or not _check_inside(f, case_dir, problems):
             continue
         if comp not in SCHEMA:
             problems.append(Problem(str(f), "", "", f"unknown component table (expected one of: {', '.join(COMPONENTS)})"))

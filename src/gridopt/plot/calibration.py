@@ -27,8 +27,8 @@ def gaps_chart(table: pd.DataFrame, path: Path, tolerance: float) -> Path | None
     y = np.arange(len(t))[::-1]
     gap = 100.0 * t["gap"].to_numpy()
     shown = np.clip(gap, -200.0, 200.0)  # a few gaps run to thousands of per cent: the bar stops at the frame
-    cols = np.where(np.abs(gap) <= 100 * tolerance, "#31a354", np.where(t["verdict"] == "explained", "#fdae6b",
-                                                                       "#de2d26"))
+    cols = np.where(t["verdict"].str.startswith("within"), "#31a354",
+                    np.where(t["verdict"] == "explained", "#fdae6b", "#de2d26"))
     ax.barh(y, shown, color=cols)
     for yi, g, s in zip(y, gap, shown, strict=True):
         if g != s:

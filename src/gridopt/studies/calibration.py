@@ -22,9 +22,16 @@ statistics count half of a border plant) and `explained` (where the case's SOURC
   scope) plus those imports and that interchange. Power a region exports or sends on net leaves at its own
   average, so it changes neither: the published provincial grid factors are computed the same way.
 - ``gas_production_bcm`` and ``ugs_withdrawal_bcm``: supply and storage withdrawal at the region's gas nodes.
+- Means over the run, never annualised (for a month such as a backtest): ``hydro_twh_per_day``,
+  ``shed_gwh_per_day``, ``peak_demand_gw`` (the largest hourly load before shedding), ``link_mean_mw``
+  (item: link; sent from the in-region end, received negative) and ``interchange_mean_mw``.
+
+Besides `calibration.csv` (the case's year), a case may hold `calibration_<name>.csv` for a scenario and
+horizon of its own (`gridopt calibrate CASE --scenario S --start ... --hours ... --figures
+calibration_<name>.csv`); an optional `tolerance` column sets a row's band (default +-15 %).
 
 Energies of a run shorter than a year are annualised by 8760 / represented hours (the report says so); the
-shares by month stay empty then. A gap within +-15 % passes; a larger one needs its `explained` entry.
+shares by month stay empty then. A gap within the tolerance passes; a larger one needs its `explained` entry.
 """
 
 from __future__ import annotations
@@ -47,17 +54,30 @@ HYDRO = ("hydro", "hydro_reservoir")
 COLUMNS = ["figure", "region", "item", "published", "unit", "year", "source", "scope", "explained"]
 
 
-def read_published(net: Network) -> pd.DataFrame:
-    """The case's calibration.csv; an error naming the file when it is missing or lacks a column."""
-    path = Path(net.path or ".") / "calibration.csv"
+def report_names(figures: str) -> tuple[str, str]:
+    """The published report and chart folder of a figures file: calibration.csv -> CALIBRATION.md and
+    calibration/; calibration_<name>.csv -> CALIBRATION_<name>.md and calibration_<name>/."""
+    stem = Path(figures).stem
+    if Path(figures).name != figures or Path(figures).suffix != ".csv" or stem.split("_")[0] != "calibration":
+        raise UsageError(f"--figures {figures}: expected calibration.csv or calibration_<name>.csv in the case folder")
+    return "CALIBRATION" + stem[len("calibration"):] + ".md", stem
+
+
+def read_published(net: Network, figures: str = "calibration.csv") -> pd.DataFrame:
+    """The case's figures file; an error naming the file when it is missing or lacks a column."""
+    report_names(figures)
+    path = Path(net.path or ".") / figures
     if not path.is_file():
-        raise UsageError(f"{path}: no calibration.csv in the case folder (published figures to compare with)")
-    df = pd.read_csv(path, dtype={"item": str, "year": str}, keep_default_na=False, na_values={"published": [""]})
+        raise UsageError(f"{path}: no {figures} in the case folder (published figures to compare with)")
+    df = pd.read_csv(path, dtype={"item": str, "year": str}, keep_default_na=False,
+                     na_values={"published": [""], "tolerance": [""]})
     missing = [c for c in COLUMNS if c not in df.columns and c not in ("scope", "explained")]
     if missing:
         raise UsageError(f"{path}: column {missing[0]} missing")
     for c in ("scope", "explained"):
         df[c] = df[c] if c in df.columns else ""
+    df["tolerance"] = pd.to_numeric(df["tolerance"], errors="coerce").fillna(TOLERANCE) \
+        if "tolerance" in df.columns else TOLERANCE
     unknown = sorted(set(df["figure"]) - set(FIGURES))
     if unknown:
         row = int(df.index[df["figure"] == unknown[0]][0]) + 2
@@ -203,6 +223,30 @@ class Figures:
         g = g[g["node"].map(self.net.tables["gas_nodes"]["region"]) == region]
         return float(weighted(g, column, self.w).sum()) * self.annual / 1e3  # Mm3 -> bcm
 
+    def _days(self) -> float:
+        return self.represented / 24.0
+
+    def _prices(self, region: str) -> pd.DataFrame:
+        pr = self.run.table("prices")
+        return pr[pr["region"] == region]
+
+    def hydro_twh_per_day(self, region: str, item: str, scope: str) -> float:
+        return float(self._generation(region, HYDRO, scope).sum()) / 1e6 / self._days()
+
+    def shed_gwh_per_day(self, region: str, item: str, scope: str) -> float:
+        pr = self._prices(region)
+        return float(weighted(pr, "shed_mw", self.w).sum()) / 1e3 / self._days()
+
+    def peak_demand_gw(self, region: str, item: str, scope: str) -> float:
+        pr = self._prices(region)
+        return float(pr["load_mw"].groupby(pr["hour"].to_numpy()).sum().max()) / 1e3
+
+    def link_mean_mw(self, region: str, item: str, scope: str) -> float:
+        return self._exports().get(item, 0.0) / self.represented
+
+    def interchange_mean_mw(self, region: str, item: str, scope: str) -> float:
+        return float(self.run.summary.get("interchange_sc_to_cq_mwh") or 0.0) / self.represented
+
     def gas_production_bcm(self, region: str, item: str, scope: str) -> float:
         return self._gas(region, "supply_mm3_per_h")
 
@@ -222,16 +266,17 @@ def _shares(scope: str) -> dict[str, float]:
     return out
 
 
-def calibration_table(run: RunFolder, net: Network) -> pd.DataFrame:
+def calibration_table(run: RunFolder, net: Network, figures: str = "calibration.csv") -> pd.DataFrame:
     """Every published figure of the case beside the run's: model, published, gap (relative) and verdict."""
-    pub = read_published(net)
+    pub = read_published(net, figures)
     fig = Figures(run, net)
     model = [getattr(fig, r.figure)(r.region, r.item, r.scope) for r in pub.itertuples(index=False)]
     out = pub.assign(model=model)
     out["gap"] = (out["model"] - out["published"]) / out["published"].abs()
-    ok = out["gap"].abs() <= TOLERANCE
+    ok = out["gap"].abs() <= out["tolerance"]
+    within = out["tolerance"].map(lambda t: f"within {100 * t:g} %")
     out["verdict"] = np.where(out["model"].isna(), "needs a full year",
-                              np.where(ok, "within 15 %", np.where(out["explained"] != "", "explained", "outside")))
+                              np.where(ok, within, np.where(out["explained"] != "", "explained", "outside")))
     return out
 
 
@@ -254,22 +299,25 @@ def _run_line(run: RunFolder, fig: Figures) -> str:
     line = (f"Run: scenario `{s.get('scenario', 'base')}`, {s.get('start')}, {s.get('hours')} h ({how}), "
             f"objective {s.get('objective_cny', float('nan')) / 1e9:,.3f} G CNY, gridopt {s.get('gridopt_version')}.")
     if not fig.full_year:
-        line += (f" Energies are annualised from {fig.represented:g} h (x {fig.annual:.1f}); shares by month need "
-                 "a run over the whole year.")
+        line += (f" Annual energies are annualised from {fig.represented:g} h (x {fig.annual:.1f}); shares by month "
+                 "need a run over the whole year; means per day or hour are the run's own.")
     return line
 
 
-def report_markdown(table: pd.DataFrame, run: RunFolder, net: Network, charts: list[str]) -> str:
+def report_markdown(table: pd.DataFrame, run: RunFolder, net: Network, charts: list[str],
+                    figures: str = "calibration.csv") -> str:
     """CALIBRATION.md: the stamp (case and input hash), how to read it, the table, peak hours and charts."""
     fig = Figures(run, net)
     counts = table["verdict"].value_counts()
-    lines = [f"# Calibration of `{net.name}`", "",
+    title = f"# Calibration of `{net.name}`" + ("" if figures == "calibration.csv" else f": `{figures}`")
+    lines = [title, "",
              f"Case input hash: `{net.content_hash()}` (its horizon in the run: `{run.summary.get('input_hash')}`)", "",
              _run_line(run, fig), "",
              "Each row sets what the model did beside the published figure and its source. The definitions "
-             "are in `gridopt.studies.calibration`; the published figures in the case's `calibration.csv`. "
-             f"Gap = (model - published) / |published|; a figure passes within ±{TOLERANCE:.0%}, and a larger "
-             "gap needs the explanation given (detail in SOURCES.md).", "",
+             f"are in `gridopt.studies.calibration`; the published figures in the case's `{figures}`. "
+             f"Gap = (model - published) / |published|; a figure passes within its tolerance (±{TOLERANCE:.0%} "
+             "unless the verdict says otherwise), and a larger gap needs the explanation given (detail in "
+             "SOURCES.md).", "",
              "Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ".", "",
              "| figure | region | item | model | published | unit | year | gap | verdict | source | explanation |",
              "|---|---|---|---:|---:|---|---|---:|---|---|---|"]
@@ -309,11 +357,12 @@ def run_year(net: Network, out: Path, start=None, hours: int | None = None, exac
 
 def calibrate(case: Network | str | os.PathLike, out: str | os.PathLike | None = None,
               run: str | os.PathLike | None = None, publish: bool = False, progress=None,
-              **run_kw) -> pd.DataFrame:
-    """Run the case (a Network, or a case name or folder), or take the results folder `run`; write
-    CALIBRATION.md, the charts and the run (as `run/`, unless given) to `out`, whole or not at all; with
-    `publish` also the table and charts into the case folder (CALIBRATION.md and calibration/). `run_kw`:
-    `start`, `hours`, `exact`, `processes` of `run_year`. Returns the table."""
+              figures: str = "calibration.csv", **run_kw) -> pd.DataFrame:
+    """Run the case (a Network, with its scenarios, or a case name or folder), or take the results folder
+    `run`; set it beside the case's `figures` file; write CALIBRATION.md, the charts and the run (as `run/`,
+    unless given) to `out`, whole or not at all; with `publish` also the report and charts into the case
+    folder (`report_names`). `run_kw`: `start`, `hours`, `exact`, `processes` of `run_year`. Returns the
+    table."""
     from ..casefiles import load_case
     from ..plot.calibration import calibration_charts
     from ..results import replace_folder, temp_folder
@@ -322,12 +371,12 @@ def calibrate(case: Network | str | os.PathLike, out: str | os.PathLike | None =
     tmp = temp_folder(out)
     try:
         folder = RunFolder(run) if run is not None else run_year(net, tmp / "run", progress=progress, **run_kw)
-        table = calibration_table(folder, net)
-        charts = [p.name for p in calibration_charts(table, tmp, TOLERANCE)]
-        (tmp / "CALIBRATION.md").write_text(report_markdown(table, folder, net, charts), encoding="utf-8")
+        table = calibration_table(folder, net, figures)
+        charts = [p.name for p in calibration_charts(table, tmp, float(table["tolerance"].min()))]
+        (tmp / "CALIBRATION.md").write_text(report_markdown(table, folder, net, charts, figures), encoding="utf-8")
         table.to_csv(tmp / "calibration.csv", index=False)
         if publish:
-            _publish(tmp, Path(net.path), charts)
+            _publish(tmp, Path(net.path), charts, figures)
         replace_folder(tmp, out)
     except BaseException:
         import shutil
@@ -336,18 +385,20 @@ def calibrate(case: Network | str | os.PathLike, out: str | os.PathLike | None =
     return table
 
 
-def _publish(folder: Path, case_dir: Path, charts: list[str]) -> None:
-    """The report into the case folder: CALIBRATION.md with its charts under calibration/."""
+def _publish(folder: Path, case_dir: Path, charts: list[str], figures: str) -> None:
+    """The report into the case folder: CALIBRATION.md with its charts under calibration/ (or the names
+    `report_names` gives another figures file)."""
     import shutil
 
     from ..results import replace_folder, temp_folder
+    report, pics_dir = report_names(figures)
     text = (folder / "CALIBRATION.md").read_text(encoding="utf-8")
     for c in charts:
-        text = text.replace(f"]({c})", f"](calibration/{c})")
-    pics = temp_folder(case_dir / "calibration")
+        text = text.replace(f"]({c})", f"]({pics_dir}/{c})")
+    pics = temp_folder(case_dir / pics_dir)
     for c in charts:
         shutil.copy2(folder / c, pics / c)
-    replace_folder(pics, case_dir / "calibration")
-    tmp = case_dir / ".CALIBRATION.md.tmp"
+    replace_folder(pics, case_dir / pics_dir)
+    tmp = case_dir / f".{report}.tmp"
     tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, case_dir / "CALIBRATION.md")
+    os.replace(tmp, case_dir / report)

@@ -105,8 +105,15 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Callable]) -> 
                                    "generation by carrier, hydro utilisation and months, exports per DC line, "
                                    "interchange, peak load, CO2 and grid emission factors, gas production and "
                                    "storage. Writes CALIBRATION.md, calibration.csv, PNG charts and the run "
-                                   "(run/) to --out. A shorter --hours annualises energies.")
+                                   "(run/) to --out. A shorter --hours annualises energies. With --scenario and "
+                                   "--figures calibration_<name>.csv, a scenario's own horizon (a backtest month) "
+                                   "beside its own figures.")
     p.add_argument("case", help="case name in networks/ or path to a case folder")
+    p.add_argument("--scenario", action="append", default=None, metavar="NAME",
+                   help="scenario overlay from the case's scenarios/ folder; repeat to combine, in order")
+    p.add_argument("--figures", default="calibration.csv", metavar="FILE",
+                   help="published figures in the case folder: calibration.csv (default) or "
+                        "calibration_<name>.csv; --publish writes CALIBRATION_<name>.md and calibration_<name>/")
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default results/calibration)")
     p.add_argument("--start", type=timestamp, default=None, help="first snapshot (default: the series' first)")
     p.add_argument("--hours", type=positive_int, default=None, help="snapshots (default: the whole series)")
@@ -114,7 +121,7 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Callable]) -> 
     p.add_argument("--from", dest="run", default=None, metavar="RUN",
                    help="take this results folder of the case instead of running it")
     p.add_argument("--publish", action="store_true",
-                   help="also write CALIBRATION.md and its charts (calibration/) into the case folder")
+                   help="also write the report and its charts (CALIBRATION.md, calibration/) into the case folder")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--processes", type=positive_int, default=None, help="local processes for rolling chains")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
@@ -189,19 +196,23 @@ def cmd_plot(args) -> int:
 
 def cmd_calibrate(args) -> int:
     from ..casefiles import load_case
-    from .calibration import calibrate, default_out
+    from .calibration import calibrate, default_out, report_names
     out = args.out or str(default_out())
     if Path(out).exists() and not args.force:
         raise UsageError(f"{out} exists: give --force to replace it, or another --out")
     if args.run is not None and (args.start or args.hours or args.exact):
         raise UsageError("--from takes a finished run: leave out --start, --hours and --exact")
+    report_names(args.figures)
     net = load_case(args.case)
+    net = net.with_scenario(args.scenario) if args.scenario else net
     say = Progress(quiet=args.quiet)
-    say(f"calibrating {net.name}" + (f" on {args.run}" if args.run else ""))
-    table = calibrate(net, out, run=args.run, publish=args.publish, progress=say, start=args.start,
-                      hours=args.hours, exact=args.exact, processes=args.processes) if args.run is None else \
-        calibrate(net, out, run=args.run, publish=args.publish, progress=say)
+    say(f"calibrating {net.name}" + (f" with scenario {'+'.join(args.scenario)}" if args.scenario else "")
+        + (f" on {args.run}" if args.run else ""))
+    common = dict(run=args.run, publish=args.publish, progress=say, figures=args.figures)
+    table = calibrate(net, out, start=args.start, hours=args.hours, exact=args.exact, processes=args.processes,
+                      **common) if args.run is None else calibrate(net, out, **common)
     counts = table["verdict"].value_counts()
     print(", ".join(f"{k}: {v}" for k, v in counts.items()))
-    say(f"calibration written to {out}/CALIBRATION.md" + (f" and {net.path}/CALIBRATION.md" if args.publish else ""))
+    say(f"calibration written to {out}/CALIBRATION.md"
+        + (f" and {net.path}/{report_names(args.figures)[0]}" if args.publish else ""))
     return 0
