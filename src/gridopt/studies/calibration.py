@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..casefiles import DOCUMENT_PREFIX, load_case
 from ..errors import SolveError, UsageError
 from ..network import EXTERNAL, Network
 from ..plot.folders import RunFolder, weighted
@@ -58,9 +59,9 @@ def report_names(figures: str) -> tuple[str, str]:
     """The published report and chart folder of a figures file: calibration.csv -> CALIBRATION.md and
     calibration/; calibration_<name>.csv -> CALIBRATION_<name>.md and calibration_<name>/."""
     stem = Path(figures).stem
-    if Path(figures).name != figures or Path(figures).suffix != ".csv" or stem.split("_")[0] != "calibration":
+    if Path(figures).name != figures or Path(figures).suffix != ".csv" or stem.split("_")[0] != DOCUMENT_PREFIX:
         raise UsageError(f"--figures {figures}: expected calibration.csv or calibration_<name>.csv in the case folder")
-    return "CALIBRATION" + stem[len("calibration"):] + ".md", stem
+    return DOCUMENT_PREFIX.upper() + stem[len(DOCUMENT_PREFIX):] + ".md", stem
 
 
 def read_published(net: Network, figures: str = "calibration.csv") -> pd.DataFrame:
@@ -114,8 +115,7 @@ class Figures:
         return self._twh(float(self._generation(region, carriers, scope).sum()))
 
     def served(self, region: str) -> pd.Series:
-        pr = self.run.table("prices")
-        pr = pr[pr["region"] == region]
+        pr = self._prices(region)
         return (pr["load_mw"] - pr["shed_mw"]).groupby(pr["hour"].to_numpy()).sum()
 
     def consumption_twh(self, region: str, item: str, scope: str) -> float:
@@ -363,7 +363,6 @@ def calibrate(case: Network | str | os.PathLike, out: str | os.PathLike | None =
     unless given) to `out`, whole or not at all; with `publish` also the report and charts into the case
     folder (`report_names`). `run_kw`: `start`, `hours`, `exact`, `processes` of `run_year`. Returns the
     table."""
-    from ..casefiles import load_case
     from ..plot.calibration import calibration_charts
     from ..results import replace_folder, temp_folder
     net = case if isinstance(case, Network) else load_case(case)

@@ -98,7 +98,10 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Callable]) -> 
     p.add_argument("--case", default=None,
                    help="the run's case (name or folder) where its summary's case name does not find it")
     commands["plot"] = cmd_plot
+    _register_calibrate(sub, commands)
 
+
+def _register_calibrate(sub: argparse._SubParsersAction, commands: dict[str, Callable]) -> None:
     p = sub.add_parser("calibrate", help="the case's year beside published figures: CALIBRATION.md and charts",
                        description="Run the case over its year (the rolling default, or one LP with --exact) "
                                    "and set what it did beside the published figures of its calibration.csv: "
