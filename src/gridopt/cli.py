@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 invalid case, 2 wrong usage, 3 infeasible/unbounded/solver f
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -340,5 +341,18 @@ def cmd_export_lp(args) -> int:
 
 _COMMANDS = {"run": cmd_run, "validate": cmd_validate, "info": cmd_info, "export-lp": cmd_export_lp}
 
+def entry() -> None:
+    """The `gridopt` command: main(), then exit with its code. An interrupt raised while a C extension runs
+    Python code of its own (as some do while they load) can leave CPython believing it went unhandled even
+    though main() caught it, and the interpreter would then end the process by SIGINT instead of exit 130:
+    an interrupted command therefore leaves without the interpreter's shutdown, its output flushed."""
+    code = main()
+    if code in (130, 143):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
