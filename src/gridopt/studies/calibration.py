@@ -52,6 +52,7 @@ TOLERANCE = 0.15  # a figure within +-15 % of its published value passes
 YEAR_HOURS = 8760.0
 WET_MONTHS = (6, 7, 8, 9, 10)
 HYDRO = ("hydro", "hydro_reservoir")
+YEAR_FIGURES = f"{DOCUMENT_PREFIX}.csv"  # the case's year; calibration_<name>.csv for other horizons
 COLUMNS = ["figure", "region", "item", "published", "unit", "year", "source", "scope", "explained"]
 
 
@@ -64,7 +65,7 @@ def report_names(figures: str) -> tuple[str, str]:
     return DOCUMENT_PREFIX.upper() + stem[len(DOCUMENT_PREFIX):] + ".md", stem
 
 
-def read_published(net: Network, figures: str = "calibration.csv") -> pd.DataFrame:
+def read_published(net: Network, figures: str = YEAR_FIGURES) -> pd.DataFrame:
     """The case's figures file; an error naming the file when it is missing or lacks a column."""
     report_names(figures)
     path = Path(net.path or ".") / figures
@@ -266,7 +267,7 @@ def _shares(scope: str) -> dict[str, float]:
     return out
 
 
-def calibration_table(run: RunFolder, net: Network, figures: str = "calibration.csv") -> pd.DataFrame:
+def calibration_table(run: RunFolder, net: Network, figures: str = YEAR_FIGURES) -> pd.DataFrame:
     """Every published figure of the case beside the run's: model, published, gap (relative) and verdict."""
     pub = read_published(net, figures)
     fig = Figures(run, net)
@@ -305,11 +306,11 @@ def _run_line(run: RunFolder, fig: Figures) -> str:
 
 
 def report_markdown(table: pd.DataFrame, run: RunFolder, net: Network, charts: list[str],
-                    figures: str = "calibration.csv") -> str:
+                    figures: str = YEAR_FIGURES) -> str:
     """CALIBRATION.md: the stamp (case and input hash), how to read it, the table, peak hours and charts."""
     fig = Figures(run, net)
     counts = table["verdict"].value_counts()
-    title = f"# Calibration of `{net.name}`" + ("" if figures == "calibration.csv" else f": `{figures}`")
+    title = f"# Calibration of `{net.name}`" + ("" if figures == YEAR_FIGURES else f": `{figures}`")
     lines = [title, "",
              f"Case input hash: `{net.content_hash()}` (its horizon in the run: `{run.summary.get('input_hash')}`)", "",
              _run_line(run, fig), "",
@@ -357,7 +358,7 @@ def run_year(net: Network, out: Path, start=None, hours: int | None = None, exac
 
 def calibrate(case: Network | str | os.PathLike, out: str | os.PathLike | None = None,
               run: str | os.PathLike | None = None, publish: bool = False, progress=None,
-              figures: str = "calibration.csv", **run_kw) -> pd.DataFrame:
+              figures: str = YEAR_FIGURES, **run_kw) -> pd.DataFrame:
     """Run the case (a Network, with its scenarios, or a case name or folder), or take the results folder
     `run`; set it beside the case's `figures` file; write CALIBRATION.md, the charts and the run (as `run/`,
     unless given) to `out`, whole or not at all; with `publish` also the report and charts into the case

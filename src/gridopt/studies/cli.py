@@ -114,7 +114,7 @@ def _register_calibrate(sub: argparse._SubParsersAction, commands: dict[str, Cal
     p.add_argument("case", help="case name in networks/ or path to a case folder")
     p.add_argument("--scenario", action="append", default=None, metavar="NAME",
                    help="scenario overlay from the case's scenarios/ folder; repeat to combine, in order")
-    p.add_argument("--figures", default="calibration.csv", metavar="FILE",
+    p.add_argument("--figures", default=None, metavar="FILE",
                    help="published figures in the case folder: calibration.csv (default) or "
                         "calibration_<name>.csv; --publish writes CALIBRATION_<name>.md and calibration_<name>/")
     p.add_argument("--out", default=None, metavar="DIR", help="output folder (default results/calibration)")
@@ -199,23 +199,24 @@ def cmd_plot(args) -> int:
 
 def cmd_calibrate(args) -> int:
     from ..casefiles import load_case
-    from .calibration import calibrate, default_out, report_names
+    from .calibration import YEAR_FIGURES, calibrate, default_out, report_names
     out = args.out or str(default_out())
     if Path(out).exists() and not args.force:
         raise UsageError(f"{out} exists: give --force to replace it, or another --out")
     if args.run is not None and (args.start or args.hours or args.exact):
         raise UsageError("--from takes a finished run: leave out --start, --hours and --exact")
-    report_names(args.figures)
+    figures = args.figures or YEAR_FIGURES
+    report_names(figures)
     net = load_case(args.case)
     net = net.with_scenario(args.scenario) if args.scenario else net
     say = Progress(quiet=args.quiet)
     say(f"calibrating {net.name}" + (f" with scenario {'+'.join(args.scenario)}" if args.scenario else "")
         + (f" on {args.run}" if args.run else ""))
-    common = dict(run=args.run, publish=args.publish, progress=say, figures=args.figures)
+    common = dict(run=args.run, publish=args.publish, progress=say, figures=figures)
     table = calibrate(net, out, start=args.start, hours=args.hours, exact=args.exact, processes=args.processes,
                       **common) if args.run is None else calibrate(net, out, **common)
     counts = table["verdict"].value_counts()
     print(", ".join(f"{k}: {v}" for k, v in counts.items()))
     say(f"calibration written to {out}/CALIBRATION.md"
-        + (f" and {net.path}/{report_names(args.figures)[0]}" if args.publish else ""))
+        + (f" and {net.path}/{report_names(figures)[0]}" if args.publish else ""))
     return 0
