@@ -1,6 +1,6 @@
 """Variants of one case: the modelling path, the KVL formulation and the HiGHS options.
 
-A comparison (``--compare solvers|kvl|pyomo|pypsa|rolling``) is a list of variants whose first entry is the
+A comparison (``--compare solvers|kvl|pyomo|pypsa|rolling|rolling-year``) is a list of variants whose first entry is the
 baseline; its ratios are taken against that baseline within the same run.
 """
 
@@ -116,10 +116,35 @@ def rolling_variants() -> list[Variant]:
                     rolling={**new, **coarse, **alone})]
 
 
+def rolling_year_variants() -> list[Variant]:
+    """The year's rolling settings against one LP on a shorter horizon: 168-h windows with 6 h hourly and
+    120 h in 3-h blocks of look-ahead, in 2 chains with a daily guide without the pull (the settings
+    beyond 2,190 h) and with the shorter horizons' pull, and with an 8-h guide, with and without the
+    credit, windows on IPX (as gridopt picks below HIPO_MIN_NONZEROS) or HiPO; and one chain with an 8-h
+    guide and the credit on HiPO."""
+    new = {"window": 168, "overlap": 6, "tail": 120, "tail_block": 3, "guide": "targets"}
+    chains, daily, eight = {"parallel": True, "processes": 2, "chains": 2}, {"coarse_hours": 24}, {"coarse_hours": 8}
+    hipo = {**BASELINE_HIGHS, "solver": "hipo"}
+    return [BASELINE,
+            Variant("2 chains, daily guide, no pull (the settings beyond 2,190 h)", path="rolling",
+                    rolling={**new, **daily, **chains, "plan_pull": 0.0}),
+            Variant("2 chains, daily guide", path="rolling", rolling={**new, **daily, **chains}),
+            Variant("2 chains, daily guide, HiPO windows", path="rolling", highs=hipo,
+                    rolling={**new, **daily, **chains}),
+            Variant("2 chains, 8-h guide", path="rolling", rolling={**new, **eight, **chains}),
+            Variant("2 chains, 8-h guide, credit, HiPO windows", path="rolling", highs=hipo,
+                    rolling={**new, **eight, **chains, "credit": True}),
+            Variant("2 chains, 8-h guide, HiPO windows", path="rolling", highs=hipo,
+                    rolling={**new, **eight, **chains}),
+            Variant("1 chain, 8-h guide, credit, HiPO windows", path="rolling", highs=hipo,
+                    rolling={**new, **eight, "chains": 1, "credit": True})]
+
+
 COMPARISONS = {
     "solvers": solver_variants,
     "kvl": kvl_variants,
     "pyomo": pyomo_variants,
     "pypsa": pypsa_variants,
     "rolling": rolling_variants,
+    "rolling-year": rolling_year_variants,
 }

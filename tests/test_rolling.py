@@ -530,15 +530,17 @@ def test_later_passes_aim_at_the_water_the_pass_before_found(june_4d):
 
 
 def test_options_fill_every_default_by_the_horizon():
-    """One LP up to a month and windows beyond; up to a quarter of a year an 8-h guide, 24 + 336 h of
-    look-ahead, one chain and the credit; beyond, a daily guide, 6 + 120 h and 2 chains without it."""
+    """One LP up to a month and windows beyond; up to a quarter of a year an 8-h guide pulled towards the
+    plan, 24 + 336 h of look-ahead, one chain and the credit; beyond, a daily guide without the pull,
+    6 + 120 h and 2 chains without the credit."""
     O = RollingOptions.for_horizon
     assert not O(744).windowed and O(745).windowed and O(745).window == 168
     short, long = O(2190), O(2191)
     assert (short.coarse_hours, short.overlap, short.tail, short.chains, short.credit) == (8, 24, 336, 1, True)
     assert (long.coarse_hours, long.overlap, long.tail, long.chains, long.credit) == (24, 6, 120, 2, False)
+    assert (short.plan_pull, long.plan_pull) == (0.05, 0.0)
     for o in (short, long):
-        assert (o.tail_block, o.guide, o.plan_pull, o.processes, o.passes) == (3, "targets", 0.05, 2, 1)
+        assert (o.tail_block, o.guide, o.processes, o.passes) == (3, "targets", 2, 1)
     assert not short.parallel and long.parallel
     # a window given decides whether the horizon is split: 0 or the whole horizon is one LP
     assert [O(100, window=w).windowed for w in (0, 24, 100)] == [False, True, False]

@@ -16,14 +16,15 @@ AUTO_ROLLING_HOURS = 744  # a month: `gridopt run` solves longer horizons as rol
 SHORT_HORIZON_HOURS = 2190  # a quarter of a year: the limit of the accuracy-first defaults
 WINDOW_HOURS = 168  # hours kept per window
 TAIL_BLOCK_HOURS = 3  # hours per block of the coarse look-ahead: keeps the daily peaks apart
-PLAN_PULL_CNY_PER_MWH_H = 0.05  # the coarse solve's pull towards the case's plan (guide.pull_to_plan)
 PROCESSES = 2  # local processes for chains side by side
 GUIDES = ("targets", "rule", "values")
 
 # by horizon: up to SHORT_HORIZON_HOURS accuracy first (an 8-h guide keeps the evening peak apart from the
-# night; a long look-ahead; one chain carries every state); beyond it time (a year within minutes on 2 cores)
-SHORT = {"coarse_hours": 8, "overlap": 24, "tail": 336, "chains": 1}
-LONG = {"coarse_hours": 24, "overlap": 6, "tail": 120, "chains": 2}
+# night; a long look-ahead; one chain carries every state); beyond it time (a year within minutes on 2 cores).
+# plan_pull: CNY per MWh-hour pulling the coarse solve towards the case's plan (guide.pull_to_plan); over a
+# year the coarse solve's own reasons place the water better than the plan does
+SHORT = {"coarse_hours": 8, "overlap": 24, "tail": 336, "chains": 1, "plan_pull": 0.05}
+LONG = {"coarse_hours": 24, "overlap": 6, "tail": 120, "chains": 2, "plan_pull": 0.0}
 
 
 def window_starts(hours: int, window: int) -> list[int]:
@@ -81,7 +82,7 @@ class RollingOptions:
         tail = given.pop("tail", "auto")
         parallel, chains, credit = given.pop("parallel", None), given.pop("chains", None), given.pop("credit", None)
         o = {"window": WINDOW_HOURS, "overlap": by["overlap"], "tail_block": TAIL_BLOCK_HOURS,
-             "coarse_hours": by["coarse_hours"], "guide": "targets", "plan_pull": PLAN_PULL_CNY_PER_MWH_H,
+             "coarse_hours": by["coarse_hours"], "guide": "targets", "plan_pull": by["plan_pull"],
              "processes": PROCESSES, "passes": 1, **{k: v for k, v in given.items() if v is not None}}
         _check(o, tail)
         n = _chains(hours, o["window"], parallel, chains, 1 if o["guide"] == "values" else by["chains"])
