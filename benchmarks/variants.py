@@ -1,7 +1,7 @@
 """Variants of one case: the modelling path, the KVL formulation and the HiGHS options.
 
-A comparison (``--compare solvers|kvl|pyomo|pypsa|rolling|rolling-year``) is a list of variants whose first entry is the
-baseline; its ratios are taken against that baseline within the same run.
+A comparison (``--compare solvers|kvl|pyomo|pypsa|rolling|rolling-year``) is a list of variants whose
+first entry is the baseline; its ratios are taken against that baseline within the same run.
 """
 
 from __future__ import annotations
